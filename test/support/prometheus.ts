@@ -1,0 +1,116 @@
+// A real Prometheus for tests and the demo: Debian's package, loaded with OpenMetrics data through promtool.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface PromServer {
+  readonly url: string;
+  readonly dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Installs Debian's prometheus package when the binaries are missing (needs root, as on CI and the demo machines). */
+export function ensurePrometheusInstalled(): void {
+  if (hasCommand('prometheus') && hasCommand('promtool')) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error('prometheus and promtool are missing: install Debian\'s "prometheus" package (apt-get install prometheus)');
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], env);
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'prometheus'], env);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts Prometheus on a free loopback port with exactly the series in `openMetrics`.
+ * TSDB blocks are built once per distinct data set and copied, since promtool is the slow part.
+ */
+export async function startPrometheus(openMetrics: string, opts: { port?: number; dataDir?: string } = {}): Promise<PromServer> {
+  ensurePrometheusInstalled();
+  const blocks = blocksFor(openMetrics);
+  const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'promgate-prom-'));
+  mkdirSync(dir, { recursive: true });
+  const tsdb = join(dir, 'tsdb');
+  rmSync(tsdb, { recursive: true, force: true });
+  cpSync(blocks, tsdb, { recursive: true });
+  const config = join(dir, 'prometheus.yml');
+  writeFileSync(config, 'global:\n  scrape_interval: 1h\n');
+  const port = opts.port ?? (await freePort());
+  const logFile = join(dir, 'prometheus.log');
+  const log = openSync(logFile, 'w');
+  const child = spawn('prometheus', [
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${tsdb}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--storage.tsdb.retention.time=100y',
+  ], { stdio: ['ignore', log, log] });
+  const url = `http://127.0.0.1:${port}`;
+  const server: PromServer = { url, dataDir: dir, stop: () => stopChild(child, opts.dataDir ? undefined : dir) };
+  try {
+    await waitReady(url, child);
+  } catch (e) {
+    await server.stop();
+    throw new Error(`${(e as Error).message}\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
+  }
+  return server;
+}
+
+function blocksFor(openMetrics: string): string {
+  const digest = createHash('sha256').update(openMetrics).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), 'promgate-test-blocks', digest);
+  if (existsSync(join(dir, 'complete'))) return join(dir, 'blocks');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'blocks'), { recursive: true });
+  const input = join(dir, 'data.om');
+  writeFileSync(input, openMetrics);
+  run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', input, join(dir, 'blocks')]);
+  writeFileSync(join(dir, 'complete'), '');
+  return join(dir, 'blocks');
+}
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`prometheus exited with status ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/-/ready`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`prometheus at ${url} was not ready after 30 s`);
+}
+
+function stopChild(child: ChildProcess, removeDir?: string): Promise<void> {
+  const cleanup = () => { if (removeDir) rmSync(removeDir, { recursive: true, force: true }); };
+  if (child.exitCode !== null || child.signalCode !== null) { cleanup(); return Promise.resolve(); }
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => { clearTimeout(kill); cleanup(); resolve(); });
+    child.kill('SIGTERM');
+  });
+}
+
+function hasCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
+}
