@@ -36,10 +36,13 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Starts Prometheus on a free loopback port with exactly the series in `openMetrics`.
+ * Starts Prometheus on a free loopback port holding the series in `openMetrics`, and scraping nothing unless `config` says so.
  * TSDB blocks are built once per distinct data set and copied, since promtool is the slow part.
  */
-export async function startPrometheus(openMetrics: string, opts: { port?: number; dataDir?: string } = {}): Promise<PromServer> {
+export async function startPrometheus(
+  openMetrics: string,
+  opts: { port?: number; dataDir?: string; config?: string } = {},
+): Promise<PromServer> {
   ensurePrometheusInstalled();
   const blocks = blocksFor(openMetrics);
   const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'promgate-prom-'));
@@ -48,7 +51,7 @@ export async function startPrometheus(openMetrics: string, opts: { port?: number
   rmSync(tsdb, { recursive: true, force: true });
   cpSync(blocks, tsdb, { recursive: true });
   const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, 'global:\n  scrape_interval: 1h\n');
+  writeFileSync(config, opts.config ?? 'global:\n  scrape_interval: 1h\n');
   const port = opts.port ?? (await freePort());
   const logFile = join(dir, 'prometheus.log');
   const log = openSync(logFile, 'w');
