@@ -1,0 +1,161 @@
+import { PromQLError, type Position } from './errors.js';
+import { encodeUtf8Into, maxUtf8Length } from './utf8.js';
+
+/** The exports of promql_parser.wasm (the ABI is described in the package README). */
+interface ParserExports {
+  readonly memory: WebAssembly.Memory;
+  alloc(len: number): number;
+  dealloc(ptr: number, len: number): void;
+  format(qPtr: number, qLen: number): number;
+  parse(qPtr: number, qLen: number): number;
+  enforce(qPtr: number, qLen: number, mPtr: number, mLen: number): number;
+  enforce_selector(qPtr: number, qLen: number, mPtr: number, mLen: number): number;
+  result_ptr(): number;
+  result_len(): number;
+  error_line(): number;
+  error_column(): number;
+}
+
+const EXPORTED_FUNCTIONS = [
+  'alloc', 'dealloc', 'format', 'parse', 'enforce', 'enforce_selector',
+  'result_ptr', 'result_len', 'error_line', 'error_column',
+] as const;
+
+export const enum Operation {
+  Format,
+  Parse,
+  Enforce,
+  EnforceSelector,
+}
+
+/** The parser's input limit, in UTF-8 bytes. */
+export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+const MIN_BUFFER_BYTES = 64 * 1024;
+const STATUS_OK = 0;
+const STATUS_PROMQL_ERROR = 1;
+
+/**
+ * The parser module behind a recovering wrapper: a wasm trap leaves the instance's memory in an unknown state,
+ * so the instance is dropped, the query refused, and the next call gets a fresh instance.
+ */
+export class Parser {
+  private instance: Instance | null;
+
+  constructor(private readonly module: WebAssembly.Module) {
+    this.instance = new Instance(module);
+  }
+
+  run(op: Operation, query: string, matchers: Uint8Array | null): string {
+    // Every UTF-16 unit takes at least one UTF-8 byte: longer strings are refused without copying them.
+    if (query.length > MAX_INPUT_BYTES) {
+      throw new PromQLError(`query too large: more than ${MAX_INPUT_BYTES} bytes`);
+    }
+    try {
+      this.instance ??= new Instance(this.module);
+      return this.instance.run(op, query, matchers);
+    } catch (error) {
+      if (error instanceof PromQLError) throw error;
+      this.instance = null;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new PromQLError(`internal parser error, query refused: ${reason}`, undefined, { cause: error });
+    }
+  }
+}
+
+/** One instance of the module with its reused input buffer. */
+class Instance {
+  private readonly exports: ParserExports;
+  private inputPtr = 0;
+  private inputCap = 0;
+  private memoryBuffer: ArrayBuffer | null = null;
+  private bytes = new Uint8Array(0);
+  private input = new Uint8Array(0);
+  private text = Buffer.alloc(0);
+
+  constructor(module: WebAssembly.Module) {
+    this.exports = checkExports(new WebAssembly.Instance(module, {}).exports);
+    this.grow(MIN_BUFFER_BYTES);
+  }
+
+  run(op: Operation, query: string, matchers: Uint8Array | null): string {
+    const ex = this.exports;
+    const mLen = matchers === null ? 0 : matchers.length;
+    let qLen = this.writeQuery(query, mLen);
+    if (qLen < 0) {
+      this.grow(maxUtf8Length(query) + mLen);
+      qLen = this.writeQuery(query, mLen);
+    }
+    const qPtr = this.inputPtr;
+    if (matchers !== null) this.bytes.set(matchers, qPtr + qLen);
+    let status: number;
+    switch (op) {
+      case Operation.Format:
+        status = ex.format(qPtr, qLen);
+        break;
+      case Operation.Parse:
+        status = ex.parse(qPtr, qLen);
+        break;
+      case Operation.Enforce:
+        status = ex.enforce(qPtr, qLen, qPtr + qLen, mLen);
+        break;
+      case Operation.EnforceSelector:
+        status = ex.enforce_selector(qPtr, qLen, qPtr + qLen, mLen);
+        break;
+    }
+    return this.result(status);
+  }
+
+  /** Encodes the query at the start of the buffer, leaving `reserve` bytes after it; -1 when it does not fit. */
+  private writeQuery(query: string, reserve: number): number {
+    if (this.inputCap < query.length + reserve) this.grow(query.length + reserve);
+    this.refreshViews();
+    const qLen = encodeUtf8Into(query, this.input);
+    return qLen < 0 || qLen + reserve > this.inputCap ? -1 : qLen;
+  }
+
+  private result(status: number): string {
+    const ex = this.exports;
+    const ptr = ex.result_ptr();
+    const len = ex.result_len();
+    this.refreshViews();
+    if (ptr + len > this.bytes.length) throw new Error(`result [${ptr}, +${len}) outside the module's memory`);
+    const text = this.text.toString('utf8', ptr, ptr + len);
+    if (status === STATUS_OK) return text;
+    if (status === STATUS_PROMQL_ERROR) throw new PromQLError(text, this.errorPosition());
+    throw new Error(`unknown status ${status}`);
+  }
+
+  private errorPosition(): Position | undefined {
+    const line = this.exports.error_line();
+    return line > 0 ? { line, column: this.exports.error_column() } : undefined;
+  }
+
+  private grow(minBytes: number): void {
+    let cap = Math.max(MIN_BUFFER_BYTES, this.inputCap);
+    while (cap < minBytes) cap *= 2;
+    if (this.inputCap > 0) this.exports.dealloc(this.inputPtr, this.inputCap);
+    this.inputCap = 0;
+    const ptr = this.exports.alloc(cap);
+    if (ptr === 0) throw new Error(`cannot allocate ${cap} bytes`);
+    this.inputPtr = ptr;
+    this.inputCap = cap;
+    this.memoryBuffer = null;
+  }
+
+  // Growing the wasm memory detaches every view on the old buffer.
+  private refreshViews(): void {
+    const buffer = this.exports.memory.buffer;
+    if (buffer === this.memoryBuffer) return;
+    this.memoryBuffer = buffer;
+    this.bytes = new Uint8Array(buffer);
+    this.input = this.bytes.subarray(this.inputPtr, this.inputPtr + this.inputCap);
+    this.text = Buffer.from(buffer);
+  }
+}
+
+function checkExports(exports: WebAssembly.Exports): ParserExports {
+  const missing = EXPORTED_FUNCTIONS.filter((name) => typeof exports[name] !== 'function');
+  if (!(exports['memory'] instanceof WebAssembly.Memory)) missing.unshift('memory' as never);
+  if (missing.length > 0) throw new Error(`promql_parser.wasm lacks the exports ${missing.join(', ')}`);
+  return exports as unknown as ParserExports;
+}
