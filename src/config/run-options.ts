@@ -1,0 +1,229 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { endpointByName } from '../enforce/endpoints.js';
+import { parseTarget } from '../enforce/path.js';
+import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
+import { err, ok, type Result } from '../result.js';
+
+export interface JwtOptions {
+  secret?: string;
+  publicKeyFile?: string;
+  issuer?: string;
+  audience?: string;
+  requireExp: boolean;
+  leewaySeconds: number;
+  namespacesClaim: string;
+  labelsClaim: string;
+  tenantClaim: string;
+}
+
+export interface RunOptions {
+  port: number;
+  prometheusEndpoint: URL;
+  reloadIntervalMinutes: number;
+  unprotectedEndpoints: string[];
+  /** Undefined: every endpoint promgate can enforce. */
+  protectedEndpoints?: string[];
+  authType: 'basic' | 'jwt';
+  /** Users file (basic), or JWKS file or URL (jwt; '' when only --jwt-secret or --jwt-public-key is given). */
+  authConfig: string;
+  namespaceLabel: string;
+  /** 0: no internal listener. */
+  internalPort: number;
+  upstreamTimeoutMs: number;
+  maxBodySize: number;
+  logLevel: LogLevel;
+  jwt: JwtOptions;
+}
+
+const DEFAULT_UNPROTECTED = '/-/healthy,/-/ready';
+const DEFAULT_AUTH_CONFIG = 'authn.yaml';
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}.`);
+    const n = Number(value.trim());
+    if (n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}.`);
+    return n;
+  };
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `30s`, `2m`, `1m30s`, `500ms` (Go and Prometheus durations), or a plain number of seconds. */
+export function parseDuration(value: string): number {
+  const text = value.trim();
+  let ms = 0;
+  if (/^\d+(\.\d+)?$/.test(text)) ms = Number(text) * 1000;
+  else if (/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) {
+    for (const [, n, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) ms += Number(n) * DURATION_UNITS[unit!]!;
+  } else throw new InvalidArgumentError('must be a duration such as 30s, 2m or 1m30s.');
+  if (!(ms >= 1) || ms > 2 ** 31 - 1) throw new InvalidArgumentError('must be between 1ms and 24 days.');
+  return Math.round(ms);
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9,
+  ki: 1024, kib: 1024, mi: 1024 ** 2, mib: 1024 ** 2, gi: 1024 ** 3, gib: 1024 ** 3,
+};
+
+/** `10MiB`, `512KiB`, `1MB`, `10Mi` or a plain number of bytes. */
+export function parseSize(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase() || 'b'];
+  if (match === null || unit === undefined) throw new InvalidArgumentError('must be a size such as 10MiB, 512KiB or 1048576.');
+  const bytes = Math.floor(Number(match[1]) * unit);
+  if (bytes < 1 || bytes > 2 ** 31) throw new InvalidArgumentError('must be between 1 byte and 2GiB.');
+  return bytes;
+}
+
+/** Comma-separated, and repeatable like k8spin's string slices; the first given value replaces the default. */
+function pathList(value: string, previous: string | string[]): string[] {
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return typeof previous === 'string' ? items : [...previous, ...items];
+}
+
+function oneOf<T extends string>(choices: readonly T[]) {
+  return (value: string): T => {
+    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${choices.join(', ')}.`);
+    return value as T;
+  };
+}
+
+function bool(value: string): boolean {
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new InvalidArgumentError('must be true or false.');
+}
+
+const env = (name: string) => `PROM_PROXY_${name}`;
+
+/** The flags of `promgate run`: k8spin's names, environment variables and defaults, then promgate's own. */
+export function addRunOptions(command: Command): Command {
+  const options = [
+    new Option('--port <port>', 'port to listen on').env(env('PORT')).default(9092).argParser(integer(0, 65535)),
+    new Option('--prometheus-endpoint <url>', 'upstream Prometheus, Cortex, Mimir or Thanos URL; a path prefix is kept')
+      .env(env('PROMETHEUS_ENDPOINT'))
+      .default('http://localhost:9090'),
+    new Option('--reload-interval <minutes>', 'minutes between re-reads of --auth-config (0: only on change and SIGHUP)')
+      .env(env('RELOAD_INTERVAL'))
+      .default(5)
+      .argParser(integer(0, 525_600)),
+    new Option('--unprotected-endpoints <paths>', 'exact paths proxied without authentication (GET and HEAD only)')
+      .env(env('UNPROTECTED_ENDPOINTS'))
+      .default(DEFAULT_UNPROTECTED)
+      .argParser(pathList),
+    new Option('--protected-endpoints <paths>', 'narrows the enforced endpoints to these paths (default: all of them)')
+      .env(env('PROTECTED_ENDPOINTS'))
+      .argParser(pathList),
+    new Option('--auth-type <type>', 'how callers authenticate').env(env('AUTH_TYPE')).default('basic').argParser(oneOf(['basic', 'jwt'] as const)),
+    new Option('--auth-config <path-or-url>', 'users file (basic), or JWKS file or URL (jwt)').env(env('AUTH_CONFIG')).default(DEFAULT_AUTH_CONFIG),
+    new Option('--namespace-label <name>', 'the label that holds the namespace').env(env('NAMESPACE_LABEL')).default('namespace'),
+    new Option('--internal-port <port>', "port of promgate's own /metrics, /healthz and /readyz (0: off)")
+      .env(env('INTERNAL_PORT'))
+      .default(9093)
+      .argParser(integer(0, 65535)),
+    new Option('--upstream-timeout <duration>', "how long to wait for the upstream's answer to start, and between its chunks")
+      .env(env('UPSTREAM_TIMEOUT'))
+      .default(150_000, '2m30s, beyond Prometheus\'s own 2m query timeout')
+      .argParser(parseDuration),
+    new Option('--max-body-size <size>', 'largest POST body accepted').env(env('MAX_BODY_SIZE')).default(10 * 1024 ** 2, '10MiB').argParser(parseSize),
+    new Option('--log-level <level>', 'log level').env(env('LOG_LEVEL')).default('info').argParser(oneOf(LOG_LEVELS)),
+    new Option('--jwt-secret <secret>', 'HMAC secret for JWTs (HS256/384/512)').env(env('JWT_SECRET')),
+    new Option('--jwt-public-key <file>', 'PEM public key file for JWTs (RS*, PS*, ES*, EdDSA)').env(env('JWT_PUBLIC_KEY')),
+    new Option('--jwt-issuer <iss>', 'required `iss` claim').env(env('JWT_ISSUER')),
+    new Option('--jwt-audience <aud>', 'required `aud` claim').env(env('JWT_AUDIENCE')),
+    new Option('--jwt-require-exp [bool]', 'refuse JWTs without an `exp` claim').env(env('JWT_REQUIRE_EXP')).preset(true).default(false).argParser(bool),
+    new Option('--jwt-leeway <seconds>', 'clock skew allowed on exp/nbf').env(env('JWT_LEEWAY')).default(60).argParser(integer(0, 86_400)),
+    new Option('--jwt-namespaces-claim <name>', 'claim holding the namespaces').env(env('JWT_NAMESPACES_CLAIM')).default('namespaces'),
+    new Option('--jwt-labels-claim <name>', 'claim holding the label grants').env(env('JWT_LABELS_CLAIM')).default('labels'),
+    new Option('--jwt-tenant-claim <name>', 'claim holding the X-Scope-OrgID tenant').env(env('JWT_TENANT_CLAIM')).default('tenant_id'),
+  ];
+  for (const option of options) command.addOption(option);
+  return command;
+}
+
+interface RawRunOptions {
+  port: number;
+  prometheusEndpoint: string;
+  reloadInterval: number;
+  unprotectedEndpoints: string | string[];
+  protectedEndpoints?: string[];
+  authType: 'basic' | 'jwt';
+  authConfig: string;
+  namespaceLabel: string;
+  internalPort: number;
+  upstreamTimeout: number;
+  maxBodySize: number;
+  logLevel: LogLevel;
+  jwtSecret?: string;
+  jwtPublicKey?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string;
+  jwtRequireExp: boolean;
+  jwtLeeway: number;
+  jwtNamespacesClaim: string;
+  jwtLabelsClaim: string;
+  jwtTenantClaim: string;
+}
+
+/** Checks what single flags cannot, and shapes the parsed flags into RunOptions. */
+export function toRunOptions(command: Command): Result<RunOptions, string> {
+  const raw = command.opts<RawRunOptions>();
+
+  let endpoint: URL;
+  try {
+    endpoint = new URL(raw.prometheusEndpoint);
+  } catch {
+    return err(`--prometheus-endpoint ${JSON.stringify(raw.prometheusEndpoint)} is not a URL`);
+  }
+  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') return err('--prometheus-endpoint must be an http or https URL');
+  if (endpoint.search !== '' || endpoint.hash !== '') return err('--prometheus-endpoint must not have a query or fragment');
+
+  const unprotected =
+    typeof raw.unprotectedEndpoints === 'string' ? pathList(raw.unprotectedEndpoints, '') : raw.unprotectedEndpoints;
+  for (const path of unprotected) {
+    const target = parseTarget(path);
+    if (!target.ok || path.includes('?')) return err(`--unprotected-endpoints: ${JSON.stringify(path)} is not a canonical path`);
+    // An endpoint that reads series would be open to everyone, unfiltered.
+    const endpointHere = endpointByName(path);
+    if ((endpointHere !== undefined && endpointHere.kind !== 'forward') || path.startsWith('/api/v1/label/')) {
+      return err(`--unprotected-endpoints: ${path} reads series and cannot be served without authentication`);
+    }
+  }
+
+  if (raw.port !== 0 && raw.port === raw.internalPort) return err('--port and --internal-port must differ');
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(raw.namespaceLabel)) return err(`--namespace-label ${JSON.stringify(raw.namespaceLabel)} is not a label name`);
+
+  const keyGiven = raw.jwtSecret !== undefined || raw.jwtPublicKey !== undefined;
+  const authConfigDefaulted = command.getOptionValueSource('authConfig') === 'default';
+  const authConfig = raw.authType === 'jwt' && keyGiven && authConfigDefaulted ? '' : raw.authConfig;
+  if (raw.jwtSecret === '') return err('--jwt-secret must not be empty');
+
+  const options: RunOptions = {
+    port: raw.port,
+    prometheusEndpoint: endpoint,
+    reloadIntervalMinutes: raw.reloadInterval,
+    unprotectedEndpoints: unprotected,
+    authType: raw.authType,
+    authConfig,
+    namespaceLabel: raw.namespaceLabel,
+    internalPort: raw.internalPort,
+    upstreamTimeoutMs: raw.upstreamTimeout,
+    maxBodySize: raw.maxBodySize,
+    logLevel: raw.logLevel,
+    jwt: {
+      requireExp: raw.jwtRequireExp,
+      leewaySeconds: raw.jwtLeeway,
+      namespacesClaim: raw.jwtNamespacesClaim,
+      labelsClaim: raw.jwtLabelsClaim,
+      tenantClaim: raw.jwtTenantClaim,
+      ...(raw.jwtSecret !== undefined && { secret: raw.jwtSecret }),
+      ...(raw.jwtPublicKey !== undefined && { publicKeyFile: raw.jwtPublicKey }),
+      ...(raw.jwtIssuer !== undefined && { issuer: raw.jwtIssuer }),
+      ...(raw.jwtAudience !== undefined && { audience: raw.jwtAudience }),
+    },
+  };
+  if (raw.protectedEndpoints !== undefined) options.protectedEndpoints = raw.protectedEndpoints;
+  return ok(options);
+}

@@ -1,0 +1,117 @@
+import { enforce, enforceSelector, PromQLError, type Matcher } from 'promql-parser-wasm';
+import { err, ok, type Result } from '../result.js';
+import type { EndpointKind } from './endpoints.js';
+import { encodeParam, type Param } from './form.js';
+
+export interface ParamsRefusal {
+  readonly status: 400;
+  readonly errorType: 'bad_data';
+  readonly message: string;
+}
+
+export interface EnforcedParams {
+  /** Canonical urlencoded parameters to send upstream (query string for GET, body for POST). */
+  readonly encoded: string;
+  /**
+   * /api/v1/metadata for a tenant with matchers only: the caller's `limit` (-1 when none), taken out of
+   * `encoded` because it must count the tenant's metric names, not the upstream's.
+   */
+  readonly metadataLimit: number;
+}
+
+// Parameters Prometheus reads with FormValue (the first value only). A second value would be ignored there,
+// which makes the request mean something other than what the caller may believe: refused.
+const READ_ONCE = new Map(
+  ['query', 'time', 'start', 'end', 'step', 'timeout', 'limit', 'lookback_delta'].map((name, bit) => [name, 1 << bit]),
+);
+
+const refuse = (message: string): Result<never, ParamsRefusal> => err({ status: 400, errorType: 'bad_data', message });
+
+function parserMessage(e: unknown): string {
+  if (e instanceof PromQLError) return e.message;
+  throw e;
+}
+
+/**
+ * Rebuilds the parameters of a request to `kind` so that they can read only the tenant's series:
+ * `query` (query endpoints) and every `match[]` (everywhere) get the tenant's matchers; label endpoints without
+ * `match[]` get the tenant's own selector. Other parameters pass unchanged.
+ *
+ * With no matchers (a principal known by tenant id only, isolated by the upstream through X-Scope-OrgID),
+ * expressions are still parsed, validated and sent in the parser's canonical form: what the upstream runs is
+ * always what promgate understood.
+ */
+export function enforceParams(
+  kind: EndpointKind,
+  params: readonly Param[],
+  matchers: readonly Matcher[],
+): Result<EnforcedParams, ParamsRefusal> {
+  const filterMetadata = kind === 'metadata' && matchers.length > 0;
+  let encoded = '';
+  let seenOnce = 0;
+  let matches = 0;
+  let queries = 0;
+  let metadataLimit = -1;
+
+  for (const [name, value] of params) {
+    const bit = READ_ONCE.get(name);
+    if (bit !== undefined) {
+      if ((seenOnce & bit) !== 0) return refuse(`parameter "${name}" given more than once`);
+      seenOnce |= bit;
+    }
+    let sent = value;
+    if (name === 'match[]') {
+      matches++;
+      try {
+        sent = enforceSelector(value, matchers);
+      } catch (e) {
+        return refuse(parserMessage(e));
+      }
+    } else if (name === 'query' && kind === 'query') {
+      queries++;
+      try {
+        sent = enforce(value, matchers);
+      } catch (e) {
+        return refuse(`invalid parameter "query": ${parserMessage(e)}`);
+      }
+    } else if (name === 'limit' && filterMetadata) {
+      // Go's strconv.Atoi, as Prometheus parses it.
+      if (!/^[+-]?\d{1,15}$/.test(value)) return refuse('limit must be a number');
+      metadataLimit = Math.max(-1, Number(value));
+      continue;
+    }
+    encoded = encoded.length === 0 ? encodeParam(name, sent) : `${encoded}&${encodeParam(name, sent)}`;
+  }
+
+  if (kind === 'query' && queries === 0) {
+    // Prometheus reads a missing query as the empty expression; the parser says why that is an error.
+    try {
+      enforce('', matchers);
+    } catch (e) {
+      return refuse(`invalid parameter "query": ${parserMessage(e)}`);
+    }
+  }
+  if (kind === 'series' && matches === 0) return refuse('no match[] parameter provided');
+  if (kind === 'labels' && matches === 0 && matchers.length > 0) {
+    const own = encodeParam('match[]', tenantSelector(matchers));
+    encoded = encoded.length === 0 ? own : `${encoded}&${own}`;
+  }
+  return ok({ encoded, metadataLimit });
+}
+
+const selectors = new WeakMap<readonly Matcher[], string>();
+const LEGACY_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** `{namespace="a",team=~"x|y"}`: the series selector of everything the tenant may see. Cached per grant. */
+export function tenantSelector(matchers: readonly Matcher[]): string {
+  let selector = selectors.get(matchers);
+  if (selector === undefined) {
+    // JSON string syntax is a subset of PromQL's double-quoted strings.
+    const parts = matchers.map(
+      (m) => `${LEGACY_NAME.test(m.name) ? m.name : JSON.stringify(m.name)}${m.type}${JSON.stringify(m.value)}`,
+    );
+    selector = `{${parts.join(',')}}`;
+    selectors.set(matchers, selector);
+  }
+  return selector;
+}
