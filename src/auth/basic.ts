@@ -1,0 +1,124 @@
+import { parseUsersFile, type UserEntry } from '../config/users-file.js';
+import { watchFile } from '../config/watched-file.js';
+import type { Deps } from '../observability/deps.js';
+import { err, ok, type Result } from '../result.js';
+import { PasswordVerifier, type StoredPassword } from './password.js';
+import { tenantMatchers } from './tenant.js';
+import type { AuthOutcome, Authenticator, HeaderReader, Principal } from './types.js';
+
+export interface BasicAuthOptions {
+  /** The users file, in k8spin's format. */
+  readonly file: string;
+  readonly reloadIntervalMinutes: number;
+  readonly namespaceLabel: string;
+}
+
+export const BASIC_CHALLENGE = 'Basic realm="promgate"';
+
+/** One users-file entry, ready to serve: its matchers are worked out once per load, not per request. */
+interface Account {
+  readonly password: StoredPassword;
+  /** Undefined for a user granted nothing (no namespace, no labels): such a user gets 403. */
+  readonly principal: Principal | undefined;
+}
+
+/** Entries by username, in file order: one name may have several passwords, each with its own grant. */
+type Accounts = ReadonlyMap<string, readonly Account[]>;
+
+/**
+ * Basic authentication against a hot-reloaded users file. Each request reads the accounts once, at its start,
+ * so a reload in the middle of a bcrypt check cannot mix two files. Where a username has several entries, the
+ * first one (in file order) whose password matches decides.
+ */
+export async function createBasicAuthenticator(
+  options: BasicAuthOptions,
+  deps: Deps,
+  verifier: PasswordVerifier = new PasswordVerifier(),
+): Promise<Result<Authenticator, string>> {
+  const logger = deps.logger.child({ auth: 'basic' });
+  const watched = await watchFile<Accounts>(
+    {
+      file: options.file,
+      intervalMinutes: options.reloadIntervalMinutes,
+      what: 'users file',
+      parse(text, file) {
+        const parsed = parseUsersFile(text, file);
+        if (!parsed.ok) return parsed;
+        for (const warning of parsed.value.warnings) logger.warn(warning);
+        for (const user of parsed.value.users) {
+          if (user.namespaces.length === 0 && Object.keys(user.labels).length === 0) {
+            logger.warn(`${user.where}: ${user.username} has no namespace and no labels, so gets 403`);
+          }
+        }
+        return ok(indexAccounts(parsed.value.users, options.namespaceLabel));
+      },
+    },
+    deps,
+  );
+  if (!watched.ok) return err(watched.error);
+  const users = watched.value;
+
+  const authenticate = (header: HeaderReader): AuthOutcome | Promise<AuthOutcome> => {
+    const raw = header('authorization');
+    if (raw === undefined || raw.trim() === '') return refuse(401, 'no credentials', BASIC_CHALLENGE);
+    const credentials = readBasicCredentials(raw);
+    if (!credentials) return refuse(401, 'malformed Basic credentials');
+    const { user, password } = credentials;
+    const accounts = users.current().get(user) ?? [];
+    // The cheap checks (plain passwords, cached bcrypt credentials) answer without a promise, in file order,
+    // until an entry needs bcrypt: from there on, the slow path keeps the order.
+    for (const [index, account] of accounts.entries()) {
+      const verdict = verifier.check(user, password, account.password);
+      if (verdict === true) return admit(user, account);
+      if (verdict === undefined) return verifySlowly(user, password, accounts.slice(index));
+    }
+    return refuse(401, accounts.length === 0 ? `unknown user ${JSON.stringify(user)}` : `wrong password for ${JSON.stringify(user)}`);
+  };
+
+  const verifySlowly = async (user: string, password: string, accounts: readonly Account[]): Promise<AuthOutcome> => {
+    for (const account of accounts) {
+      if (await verifier.verify(user, password, account.password)) return admit(user, account);
+    }
+    return refuse(401, `wrong password for ${JSON.stringify(user)}`);
+  };
+
+  return ok({ authenticate, close: () => users.close() });
+}
+
+function indexAccounts(entries: readonly UserEntry[], namespaceLabel: string): Accounts {
+  const accounts = new Map<string, Account[]>();
+  for (const entry of entries) {
+    const matchers = tenantMatchers({ namespaces: entry.namespaces, labels: entry.labels }, namespaceLabel);
+    const principal: Principal | undefined =
+      matchers.length === 0 ? undefined : Object.freeze({ user: entry.username, matchers: Object.freeze(matchers.map((m) => Object.freeze(m))) });
+    const list = accounts.get(entry.username) ?? [];
+    list.push(Object.freeze({ password: entry.password, principal }));
+    accounts.set(entry.username, list);
+  }
+  return accounts;
+}
+
+/** `Authorization: Basic base64(user:password)` (RFC 7617, UTF-8); undefined when it is anything else. */
+export function readBasicCredentials(header: string): { user: string; password: string } | undefined {
+  const match = /^basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header.trim());
+  const token = match?.[1];
+  if (token === undefined || token.length % 4 === 1) return undefined;
+  let decoded: string;
+  try {
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(token, 'base64'));
+  } catch {
+    return undefined;
+  }
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+function admit(user: string, account: Account): AuthOutcome {
+  if (account.principal) return { ok: true, principal: account.principal };
+  return refuse(403, `${JSON.stringify(user)} has no namespace and no labels`);
+}
+
+function refuse(status: 401 | 403, reason: string, challenge?: string): AuthOutcome {
+  return challenge === undefined ? { ok: false, status, reason } : { ok: false, status, reason, challenge };
+}
