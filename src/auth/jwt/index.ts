@@ -1,0 +1,142 @@
+import type { RunOptions } from '../../config/run-options.js';
+import type { Deps } from '../../observability/deps.js';
+import { err, ok, type Result } from '../../result.js';
+import type { Authenticator, AuthOutcome, HeaderReader } from '../types.js';
+import { readGrant, type ClaimNames } from './claims.js';
+import { extractToken, sentCredentials } from './extract-token.js';
+import { jwksFileSource, publicKeyFileSource } from './file-key-source.js';
+import { secretKey } from './flag-keys.js';
+import { KeyRing } from './keyring.js';
+import { fixedKeySource, type KeySource } from './keys.js';
+import { jwtMetrics, type AuthResult, type JwtMetrics } from './metrics.js';
+import { principalOf } from './principal.js';
+import { remoteJwksSource } from './remote-jwks.js';
+import { VerificationCache } from './verification-cache.js';
+import { verifyToken, type VerifyOptions } from './verify.js';
+
+/** Tokens longer than this are refused before any parsing (identity providers' tokens are a few KiB at most). */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+const CACHE_ENTRIES = 10_000;
+// A token without `exp` is re-verified now and then all the same.
+const CACHE_MAX_AGE_MS = 5 * 60_000;
+
+/**
+ * JWT authentication: k8spin's JWKS (file or URL), cortex-gateway's shared secret, Opstrace's PEM public key,
+ * in any combination. Verified tokens are cached until they expire or the keys change.
+ */
+export async function createJwtAuthenticator(opts: RunOptions, deps: Deps): Promise<Result<Authenticator, string>> {
+  const metrics = jwtMetrics(deps.registry);
+  const sources = await keySources(opts, deps, metrics);
+  if (!sources.ok) return sources;
+  const ring = new KeyRing(sources.value);
+  const names: ClaimNames = { namespaces: opts.jwt.namespacesClaim, labels: opts.jwt.labelsClaim, tenant: opts.jwt.tenantClaim };
+  const verifyOptions: VerifyOptions = {
+    requireExp: opts.jwt.requireExp,
+    leewaySeconds: opts.jwt.leewaySeconds,
+    ...(opts.jwt.issuer !== undefined && { issuer: opts.jwt.issuer }),
+    ...(opts.jwt.audience !== undefined && { audience: opts.jwt.audience }),
+  };
+  return ok(new JwtAuthenticator(ring, names, verifyOptions, opts.namespaceLabel, metrics));
+}
+
+async function keySources(opts: RunOptions, deps: Deps, metrics: JwtMetrics): Promise<Result<KeySource[], string>> {
+  const sources: KeySource[] = [];
+  const add = (source: Result<KeySource, string>): boolean => {
+    if (source.ok) sources.push(source.value);
+    return source.ok;
+  };
+  const fail = async (message: string): Promise<Result<never, string>> => {
+    await Promise.all(sources.map((s) => s.close()));
+    return err(message);
+  };
+
+  const { secret, publicKeyFile } = opts.jwt;
+  if (secret !== undefined) {
+    const key = secretKey(secret);
+    if (!key.ok) return fail(key.error);
+    sources.push(fixedKeySource([key.value]));
+  }
+  if (publicKeyFile !== undefined) {
+    const source = await publicKeyFileSource(publicKeyFile, opts.reloadIntervalMinutes, deps);
+    if (!add(source)) return fail(`--jwt-public-key: ${(source as { error: string }).error}`);
+  }
+  // '' when only --jwt-secret or --jwt-public-key was given.
+  const location = opts.authConfig.trim();
+  if (location !== '') {
+    const source = /^https?:\/\//i.test(location)
+      ? await remoteJwksSource({ url: location, refreshIntervalMs: opts.reloadIntervalMinutes * 60_000 }, deps, metrics)
+      : await jwksFileSource(location, opts.reloadIntervalMinutes, deps);
+    if (!add(source)) return fail(`--auth-config: ${(source as { error: string }).error}`);
+  }
+  if (sources.length === 0) {
+    return fail('--auth-type jwt needs keys: --auth-config (a JWKS file or http(s) URL), --jwt-secret or --jwt-public-key');
+  }
+  return ok(sources);
+}
+
+interface Decision {
+  readonly outcome: AuthOutcome;
+  readonly result: AuthResult;
+}
+
+class JwtAuthenticator implements Authenticator {
+  private readonly cache = new VerificationCache<Decision>(CACHE_ENTRIES);
+
+  constructor(
+    private readonly ring: KeyRing,
+    private readonly names: ClaimNames,
+    private readonly verifyOptions: VerifyOptions,
+    private readonly namespaceLabel: string,
+    private readonly metrics: JwtMetrics,
+  ) {}
+
+  authenticate(header: HeaderReader): AuthOutcome | Promise<AuthOutcome> {
+    const token = extractToken(header);
+    if (token === undefined) {
+      const outcome: AuthOutcome = sentCredentials(header)
+        ? { ok: false, status: 401, reason: 'no bearer token (Authorization: Bearer <token> or Token: <token>)' }
+        : { ok: false, status: 401, reason: 'no credentials', challenge: 'Bearer realm="promgate"' };
+      return this.count('missing', outcome);
+    }
+    if (token.length > MAX_TOKEN_LENGTH) {
+      return this.count('too_large', { ok: false, status: 401, reason: `token longer than ${MAX_TOKEN_LENGTH} bytes` });
+    }
+    const key = VerificationCache.keyOf(token);
+    const cached = this.cache.get(key, this.ring.snapshot(), Date.now());
+    if (cached !== undefined) return this.count(cached.outcome.ok ? 'cached' : cached.result, cached.outcome);
+    return this.verify(token, key);
+  }
+
+  private async verify(token: string, cacheKey: string): Promise<AuthOutcome> {
+    const verified = await verifyToken(token, this.ring, this.verifyOptions);
+    if (!verified.ok) return this.count(verified.error.result, { ok: false, status: 401, reason: verified.error.reason });
+
+    const { payload, keys } = verified.value;
+    const decision = this.decide(payload);
+    // Only what follows a good signature is cached, and never past `exp`.
+    const now = Date.now();
+    const expiresAtMs = typeof payload.exp === 'number' ? Math.min(payload.exp * 1000, now + CACHE_MAX_AGE_MS) : now + CACHE_MAX_AGE_MS;
+    this.cache.set(cacheKey, keys, decision, expiresAtMs, now);
+    return this.count(decision.result, decision.outcome);
+  }
+
+  private decide(payload: Parameters<typeof principalOf>[0]): Decision {
+    const grant = readGrant(payload, this.names);
+    if (!grant.ok) return { result: 'bad_claims', outcome: { ok: false, status: 401, reason: grant.error } };
+    const principal = principalOf(payload, grant.value, this.namespaceLabel);
+    if (principal === undefined) {
+      const reason = `token grants no namespace, label or tenant id (claims "${this.names.namespaces}", "${this.names.labels}", "${this.names.tenant}")`;
+      return { result: 'no_grant', outcome: { ok: false, status: 403, reason } };
+    }
+    return { result: 'verified', outcome: { ok: true, principal } };
+  }
+
+  private count(result: AuthResult, outcome: AuthOutcome): AuthOutcome {
+    this.metrics.authentications.inc({ result });
+    return outcome;
+  }
+
+  close(): Promise<void> {
+    return this.ring.close();
+  }
+}

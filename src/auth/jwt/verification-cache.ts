@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+
+interface Entry<V> {
+  readonly value: V;
+  readonly generation: object;
+  readonly expiresAtMs: number;
+}
+
+/**
+ * Remembers what verifying a token gave, so a token seen before is not verified again until it expires.
+ * Keyed by a hash of the token (the memory never holds a usable credential), bounded (least recently used goes first),
+ * and tied to a generation (the key set): when keys rotate, nothing verified under the old set is served.
+ */
+export class VerificationCache<V> {
+  private readonly entries = new Map<string, Entry<V>>();
+
+  constructor(private readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`cache capacity must be a positive integer, got ${capacity}`);
+  }
+
+  static keyOf(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
+  }
+
+  get(key: string, generation: object, nowMs: number): V | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    this.entries.delete(key);
+    if (entry.generation !== generation || nowMs >= entry.expiresAtMs) return undefined;
+    this.entries.set(key, entry);
+    return entry.value;
+  }
+
+  /** Stores a value until `expiresAtMs`; one that has already expired is not stored. */
+  set(key: string, generation: object, value: V, expiresAtMs: number, nowMs: number): void {
+    if (expiresAtMs <= nowMs) return;
+    this.entries.delete(key);
+    this.entries.set(key, { value, generation, expiresAtMs });
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
