@@ -1,0 +1,40 @@
+// The wrapper around the module: a trap costs one query and the instance, never the process or later queries.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { format, parse, PromQLError } from '../ts/index.js';
+import { Operation, Parser } from '../ts/runtime.js';
+
+// A stand-in module with the parser's ABI, assembled with binaryen's wasm-as from:
+//   (memory (export "memory") 1)  (data (i32.const 0) "null")  (global $poisoned (mut i32) (i32.const 0))
+//   alloc → 1024; dealloc → nothing; result_ptr → 0; result_len → 4; error_line, error_column → 0
+//   format: sets $poisoned to 1, then traps (unreachable); parse: returns $poisoned as its status
+//   enforce, enforce_selector: trap
+const TRAPPING_MODULE = new WebAssembly.Module(Buffer.from(
+  'AGFzbQEAAAABHQVgAAF/YAJ/fwF/YAR/f39/AX9gAX8Bf2ACf38AAwsKAwQBAQICAAAAAAUDAQABBgYBfwFBAAsHgAELBm1lbW9yeQIABWFsbG9jAAAHZGVhbGxvYwABBmZvcm1hdAACBXBhcnNlAAMHZW5mb3JjZQAEEGVuZm9yY2Vfc2VsZWN0b3IABQpyZXN1bHRfcHRyAAYKcmVzdWx0X2xlbgAHCmVycm9yX2xpbmUACAxlcnJvcl9jb2x1bW4ACQo0CgUAQYAICwMAAQsHAEEBJAAACwQAIwALAwAACwMAAAsEAEEACwQAQQQLBABBAAsEAEEACwsKAQBBAAsEbnVsbA==',
+  'base64',
+));
+
+test('a trap becomes a PromQLError and the next call gets a fresh instance', () => {
+  const parser = new Parser(TRAPPING_MODULE);
+  assert.equal(parser.run(Operation.Parse, 'up', null), 'null');
+  assert.throws(() => parser.run(Operation.Format, 'up', null), (e: unknown) => {
+    assert.ok(e instanceof PromQLError);
+    assert.match(e.message, /^internal parser error, query refused: /);
+    assert.ok(e.cause instanceof WebAssembly.RuntimeError);
+    assert.equal(e.position, undefined);
+    return true;
+  });
+  // The trapped instance left $poisoned set: a reused instance would answer parse with status 1.
+  assert.equal(parser.run(Operation.Parse, 'up', null), 'null');
+  assert.throws(() => parser.run(Operation.Enforce, 'up', new Uint8Array(9)), PromQLError);
+  assert.equal(parser.run(Operation.Parse, 'up', null), 'null');
+});
+
+test('the input buffer grows for long queries and keeps working for short ones after', () => {
+  const long = `foo{job="${'é'.repeat(300_000)}"}`;
+  assert.deepEqual(parse(format(long)), parse(long));
+  assert.equal(format('up'), 'up');
+  const longer = `foo{job="${'x'.repeat(3_000_000)}"}`;
+  assert.equal(format(longer), longer);
+  assert.equal(format(' up '), 'up');
+});

@@ -1,0 +1,98 @@
+// Random and mutated PromQL for the fuzz test and the longer fuzz script: every input must give a result
+// or a PromQLError, never a trap or another exception, and whatever parses must print back to the same tree.
+import { isDeepStrictEqual } from 'node:util';
+import { enforce, format, parse, PromQLError, type Matcher } from '../../ts/index.js';
+
+const TENANT: Matcher[] = [{ name: 'namespace', type: '=~', value: 'a|b' }];
+
+const TOKENS = [
+  'foo', 'bar', 'up', 'http_requests_total', '{', '}', '(', ')', '[', ']', ',', ':', '=', '!=', '=~', '!~', '"a"', '"x.y"',
+  "'b'", '`c`', '"\\n\\x41\\u00e9\\U0001F600"', 'job', 'namespace', '__name__', '"my.metric"', '5m', '1h30m', '0s', '-5m', '1',
+  '0x1f', '1e3', '.5', 'Inf', '-Inf', 'NaN', '+', '-', '*', '/', '%', '^', '==', '>', '<=', 'and', 'or', 'unless', 'atan2',
+  'bool', 'on', 'ignoring', 'group_left', 'group_right', 'by', 'without', 'sum', 'avg', 'topk', 'quantile', 'count_values',
+  'limitk', 'limit_ratio', 'rate', 'irate', 'histogram_quantile', 'label_replace', 'absent', 'absent_over_time', 'vector',
+  'scalar', 'time', 'info', 'abs', 'round', 'clamp', 'some_new_function', 'offset', '@', 'start()', 'end()', 'step()',
+  'range()', 'min_of', 'max_of', 'anchored', 'smoothed', 'fill', 'fill_left', 'fill_right', '#', '\n', ' ', '  ', '\t',
+];
+const ODD_CHARS = ['\u0000', '\u00e9', '\u2028', '\uFEFF', '\uD800', '\uDC00', '😀', '\\', '"', "'", '`', '$', '~', '!', ';', '?', '|', '&'];
+
+/** A small fast deterministic generator (mulberry32). */
+export function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` inputs: token soup, random characters, and corpus inputs with flips, inserts, deletes and splices. */
+export function* fuzzInputs(seed: number, count: number, seeds: readonly string[]): Generator<string> {
+  const next = random(seed);
+  const int = (n: number) => Math.floor(next() * n);
+  const pick = <T>(xs: readonly T[]) => xs[int(xs.length)] as T;
+  const piece = () => (next() < 0.7 ? pick(TOKENS) : next() < 0.5 ? pick(ODD_CHARS) : String.fromCharCode(int(128)));
+  const mutate = (q: string): string => {
+    const at = int(q.length + 1);
+    switch (int(4)) {
+      case 0: return q.slice(0, at) + String.fromCharCode(q.charCodeAt(at) ^ (1 << int(7))) + q.slice(at + 1);
+      case 1: return q.slice(0, at) + piece() + q.slice(at);
+      case 2: return q.slice(0, at) + q.slice(at + 1 + int(8));
+      default: {
+        const other = pick(seeds);
+        return q.slice(0, at) + other.slice(int(other.length + 1));
+      }
+    }
+  };
+  for (let i = 0; i < count; i++) {
+    const kind = next();
+    if (kind < 0.2) {
+      yield Array.from({ length: 1 + int(24) }, () => (next() < 0.3 ? ' ' : '') + pick(TOKENS)).join('');
+    } else if (kind < 0.3) {
+      yield Array.from({ length: int(40) }, piece).join('');
+    } else {
+      let q = pick(seeds);
+      for (let n = 1 + int(4); n > 0; n--) q = mutate(q);
+      yield q;
+    }
+  }
+}
+
+export interface FuzzStats {
+  accepted: number;
+  rejected: number;
+}
+
+/** null when `query` behaves, else what went wrong. */
+export function checkInput(query: string, stats: FuzzStats): string | null {
+  try {
+    const tree = attemptParse(query);
+    const enforced = attemptParse(query, () => enforce(query, TENANT));
+    if ((tree === undefined) !== (enforced === undefined)) return `parse ${tree === undefined ? 'rejects' : 'accepts'} but enforce does not`;
+    if (tree === undefined) {
+      stats.rejected++;
+      return null;
+    }
+    stats.accepted++;
+    const printed = format(query);
+    if (!isDeepStrictEqual(parse(printed), tree)) return `format gives ${JSON.stringify(printed)}, which parses to another tree`;
+    if (format(printed) !== printed) return `format is not idempotent on ${JSON.stringify(printed)}`;
+    if (format(enforced as string) !== enforced) return `enforce gives ${JSON.stringify(enforced)}, not canonical`;
+    return null;
+  } catch (error) {
+    const cause = error instanceof PromQLError ? error.cause : error;
+    return `${error instanceof PromQLError ? 'a PromQLError from a trap' : 'an exception'}: ${String(cause ?? error)}`;
+  }
+}
+
+/** The tree (or enforce's text) when the call succeeds, undefined on a PromQLError that is not a trap. */
+function attemptParse(query: string, call: () => unknown = () => parse(query)): unknown {
+  try {
+    return call();
+  } catch (error) {
+    if (error instanceof PromQLError && error.cause === undefined) return undefined;
+    throw error;
+  }
+}
