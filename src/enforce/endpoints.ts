@@ -72,3 +72,19 @@ export function findRoute(path: string, allowed: ReadonlyMap<string, Endpoint>):
   }
   return undefined;
 }
+
+/**
+ * The endpoints `--protected-endpoints` allows: it can only narrow the table. Names promgate cannot enforce
+ * are returned as `ignored`, never allowed.
+ */
+export function allowList(names?: readonly string[]): { allowed: Map<string, Endpoint>; ignored: string[] } {
+  if (names === undefined) return { allowed: new Map(byName), ignored: [] };
+  const allowed = new Map<string, Endpoint>();
+  const ignored: string[] = [];
+  for (const name of names) {
+    const endpoint = endpointByName(name);
+    if (endpoint === undefined) ignored.push(name);
+    else allowed.set(endpoint.name, endpoint);
+  }
+  return { allowed, ignored };
+}

@@ -11,7 +11,8 @@ export type Refusal =
   | 'body_too_large'
   | 'bad_request';
 
-export type UpstreamFailure = 'unavailable' | 'timeout' | 'aborted';
+/** unavailable: 502; timeout: 504 or a stalled answer; interrupted: the answer broke off mid-stream. */
+export type UpstreamFailure = 'unavailable' | 'timeout' | 'interrupted';
 
 export interface GatewayMetrics {
   request(endpoint: string, code: number, user: string, seconds: number): void;
@@ -47,7 +48,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
   });
   const upstreamErrors = new Counter({
     name: 'promgate_upstream_errors_total',
-    help: 'Upstream requests that failed: unavailable (502), timeout (504) or aborted mid-answer.',
+    help: 'Upstream requests that failed: unavailable (502), timeout (504 or stalled) or interrupted mid-answer.',
     labelNames: ['kind'] as const,
     registers: [registry],
   });

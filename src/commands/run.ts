@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import { createAuthenticator } from '../auth/index.js';
+import { addRunOptions, toRunOptions, type RunOptions } from '../config/run-options.js';
+import { allowList } from '../enforce/endpoints.js';
+import { createLogger } from '../observability/logger.js';
+import { createGatewayMetrics, createRegistry } from '../observability/metrics.js';
+import { createUpstream } from '../proxy/upstream.js';
+import { createApp } from '../server/app.js';
+import { createInternalApp } from '../server/internal.js';
+import { drain, listen, portOf } from '../server/listen.js';
+
+// Under Kubernetes' default 30 s termination grace period, so that promgate ends its requests before SIGKILL.
+const SHUTDOWN_BOUND_MS = 25_000;
+
+/** `promgate run`: k8spin's prometheus-multi-tenant-proxy command, flag for flag. */
+export function register(program: Command): void {
+  const command = program
+    .command('run')
+    .description('serve the gateway: authenticate, enforce each tenant on every query, stream the answers back');
+  addRunOptions(command).action(async () => {
+    const options = toRunOptions(command);
+    if (!options.ok) return command.error(`error: ${options.error}`, { exitCode: 2 });
+    await run(options.value);
+  });
+}
+
+async function run(options: RunOptions): Promise<void> {
+  const logger = createLogger(options.logLevel);
+  const registry = createRegistry();
+  const deps = { logger, registry };
+  const fail = (message: string, error?: unknown): never => {
+    logger.fatal({ err: error }, message);
+    logger.flush();
+    process.exit(1);
+  };
+
+  const authenticator = await createAuthenticator(options, deps);
+  if (!authenticator.ok) return fail(authenticator.error);
+  const upstream = createUpstream(options.prometheusEndpoint, options.upstreamTimeoutMs);
+
+  const { allowed, ignored } = allowList(options.protectedEndpoints);
+  for (const path of ignored) logger.warn({ path }, 'protected endpoint ignored: promgate cannot enforce it, so it stays refused');
+  for (const path of options.unprotectedEndpoints) logger.info({ path }, 'unauthenticated endpoint (GET and HEAD, proxied without credentials)');
+
+  const app = createApp(
+    {
+      upstream,
+      authenticator: authenticator.value,
+      allowed,
+      unprotected: new Set(options.unprotectedEndpoints),
+      maxBodySize: options.maxBodySize,
+      metrics: createGatewayMetrics(registry),
+    },
+    deps,
+  );
+
+  let ready = false;
+  const main = await listen(app, options.port).catch((e: unknown) => fail(`cannot listen on port ${options.port}`, e));
+  const internal =
+    options.internalPort === 0
+      ? undefined
+      : await listen(createInternalApp(registry, { ready: () => ready }), options.internalPort).catch((e: unknown) =>
+          fail(`cannot listen on internal port ${options.internalPort}`, e),
+        );
+  ready = true;
+  const endpoint = new URL(options.prometheusEndpoint);
+  if (endpoint.password !== '') endpoint.password = 'xxxxx';
+  logger.info(
+    {
+      port: portOf(main),
+      internalPort: internal === undefined ? 0 : portOf(internal),
+      upstream: endpoint.href,
+      authType: options.authType,
+      endpoints: [...allowed.keys()],
+    },
+    'promgate listening',
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    ready = false;
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    await drain(main, SHUTDOWN_BOUND_MS, logger);
+    await Promise.allSettled([authenticator.value.close(), upstream.close()]);
+    if (internal !== undefined) await drain(internal, 1000, logger);
+    logger.info('stopped');
+    logger.flush();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}

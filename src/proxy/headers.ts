@@ -1,0 +1,50 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+// Everything else the client sends stays here: credentials (Authorization, Token, Cookie), its own
+// X-Scope-OrgID, and headers that could make the upstream or an intermediary read the request differently.
+const FORWARDED = ['accept', 'accept-encoding', 'user-agent', 'traceparent', 'tracestate'] as const;
+
+export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+
+/** The headers of the rebuilt upstream request. */
+export function upstreamHeaders(
+  client: IncomingHttpHeaders,
+  requestId: string,
+  tenantId: string | undefined,
+  hasFormBody: boolean,
+): Record<string, string> {
+  const headers: Record<string, string> = { 'x-request-id': requestId };
+  for (const name of FORWARDED) {
+    const value = client[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  if (tenantId !== undefined) headers['x-scope-orgid'] = tenantId;
+  if (hasFormBody) headers['content-type'] = FORM_CONTENT_TYPE;
+  return headers;
+}
+
+// RFC 9110 section 7.6.1, plus the non-standard ones still seen in the wild.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** The upstream's response headers less the hop-by-hop ones, including those its Connection header names. */
+export function responseHeaders(upstream: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
+  const connection = upstream.connection;
+  const named = typeof connection === 'string' ? new Set(connection.toLowerCase().split(',').map((s) => s.trim())) : undefined;
+  const headers: OutgoingHttpHeaders = {};
+  for (const name in upstream) {
+    const value = upstream[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name) === true) continue;
+    headers[name] = value;
+  }
+  return headers;
+}

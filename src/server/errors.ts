@@ -1,0 +1,36 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+
+/** Prometheus's error types, plus the two it has no need for (it authenticates no one). */
+export type ErrorType =
+  | 'bad_data'
+  | 'not_found'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'timeout'
+  | 'unavailable'
+  | 'internal';
+
+/**
+ * Answers with Prometheus's JSON error shape, written straight to Node's response like every answer promgate sends.
+ * When the answer had already started (an upstream failing mid-stream), the connection is cut instead, so that
+ * the client sees a truncated answer as an error and never as a complete one.
+ */
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  errorType: ErrorType,
+  message: string,
+  headers?: OutgoingHttpHeaders,
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ status: 'error', errorType, error: message });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}

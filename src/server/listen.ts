@@ -1,0 +1,40 @@
+import { createAdaptorServer } from '@hono/node-server';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+
+type FetchApp = { fetch: (request: Request, env: never) => Response | Promise<Response> };
+
+/** Starts an HTTP server for a Hono app; resolves once it listens (port 0 picks a free one), rejects if it cannot. */
+export function listen(app: FetchApp, port: number): Promise<Server> {
+  const server = createAdaptorServer({ fetch: app.fetch as never }) as Server;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+export const portOf = (server: Server): number => (server.address() as AddressInfo).port;
+
+/**
+ * Stops accepting connections, lets requests in flight finish for at most `boundMs`, then cuts what is left.
+ * Keep-alive connections are closed as soon as they fall idle, so that clients move to another replica.
+ */
+export function drain(server: Server, boundMs: number, logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const cut = setTimeout(() => {
+      logger.warn({ boundMs }, 'requests still in flight at the end of the shutdown bound: closing their connections');
+      server.closeAllConnections();
+    }, boundMs);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
