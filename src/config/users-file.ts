@@ -42,17 +42,21 @@ export function parseUsersFile(text: string, file: string): Result<UsersFile, st
     const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more YAML errors)` : '';
     return err(`${file}:${lineCounter.linePos(syntaxError.pos[0]).line}: ${syntaxError.message}${more}`);
   }
+  let users: UsersFile;
   try {
-    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (error) {
-    return err(`${file}: refused: its YAML aliases expand too much (${error instanceof Error ? error.message : String(error)})`);
-  }
-  try {
-    return ok(new UsersFileReader(doc, lineCounter, file).read());
+    users = new UsersFileReader(doc, lineCounter, file).read();
   } catch (error) {
     if (error instanceof SchemaError) return err(error.message);
     throw error;
   }
+  // The reader expands only what it needs, once; this catches alias bombs anywhere, ignored fields included.
+  try {
+    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return err(error instanceof ReferenceError ? `${file}: refused: its YAML aliases expand too much (${message})` : `${file}: ${message}`);
+  }
+  return ok(users);
 }
 
 class SchemaError extends Error {}
@@ -63,7 +67,7 @@ interface Entry {
 }
 
 class UsersFileReader {
-  private readonly warnings: string[] = [];
+  private readonly warnings: Array<{ line: number; text: string }> = [];
   private readonly entriesOf = new Map<Node, Map<string, Entry>>();
 
   constructor(
@@ -83,12 +87,16 @@ class UsersFileReader {
     const usersNode = this.resolve(fields.get('users')?.value ?? null);
     if (usersNode === null || (isScalar(usersNode) && usersNode.value === null)) {
       this.warn(root, 'users', 'no users: nobody can log in');
-      return { users: [], warnings: this.warnings };
+      return { users: [], warnings: this.sortedWarnings() };
     }
     if (!isSeq(usersNode)) throw this.fail(usersNode, 'users', 'must be a list of users');
     const users = usersNode.items.map((item, index) => this.readUser(this.resolve(item as Node), `users[${index}]`, usersNode));
     if (users.length === 0) this.warn(usersNode, 'users', 'no users: nobody can log in');
-    return { users, warnings: this.warnings };
+    return { users, warnings: this.sortedWarnings() };
+  }
+
+  private sortedWarnings(): string[] {
+    return [...this.warnings].sort((a, b) => a.line - b.line).map((w) => w.text);
   }
 
   private readUser(node: Node | null, path: string, parent: Node): UserEntry {
@@ -121,7 +129,7 @@ class UsersFileReader {
     for (const [name, label] of this.entries(node, path)) {
       if (!LABEL_NAME.test(name)) throw this.fail(label.key, `${path}.${name}`, 'is not a valid label name');
       const values = this.stringList(label, `${path}.${name}`);
-      if (values === undefined) throw this.fail(label.key, `${path}.${name}`, 'must be a string or a list of strings');
+      if (values === undefined) throw this.fail(label.key, `${path}.${name}`, 'must not be empty');
       labels.push([name, values]);
     }
     // fromEntries defines own properties, so even a label named __proto__ stays data.
@@ -136,13 +144,16 @@ class UsersFileReader {
       if (node.items.length === 0) throw this.fail(node, path, 'must list at least one value');
       return node.items.map((item, index) => this.nonEmptyString(this.resolve(item as Node), `${path}[${index}]`, node));
     }
+    if (!isScalar(node)) throw this.fail(entry?.key ?? node, path, 'must be a string or a list of strings');
     return [this.nonEmptyString(node, path, node)];
   }
 
   private requiredString(fields: ReadonlyMap<string, Entry>, name: string, owner: Node, path: string): string {
     const entry = fields.get(name);
     if (entry === undefined) throw this.fail(owner, `${path}.${name}`, 'is required');
-    return this.nonEmptyString(this.resolve(entry.value), `${path}.${name}`, entry.key);
+    const node = this.resolve(entry.value);
+    if (node === null || (isScalar(node) && node.value === null)) throw this.fail(entry.key, `${path}.${name}`, 'must not be empty');
+    return this.nonEmptyString(node, `${path}.${name}`, entry.key);
   }
 
   private optionalString(entry: Entry | undefined, path: string): string | undefined {
@@ -155,7 +166,7 @@ class UsersFileReader {
 
   private nonEmptyString(node: Node | null, path: string, near: Node): string {
     const text = node === null ? undefined : this.scalarText(node);
-    if (text === undefined) throw this.fail(node ?? near, path, 'must be a string or a list of strings');
+    if (text === undefined) throw this.fail(node ?? near, path, 'must be a string');
     if (text === '') throw this.fail(node ?? near, path, 'must not be empty');
     return text;
   }
@@ -217,7 +228,8 @@ class UsersFileReader {
   }
 
   private warn(node: Node | null, path: string, message: string): void {
-    this.warnings.push(`${this.file}:${this.lineOf(node)}: ${path}: ${message}`);
+    const line = this.lineOf(node);
+    this.warnings.push({ line, text: `${this.file}:${line}: ${path}: ${message}` });
   }
 }
 
