@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compare, hashSync } from 'bcryptjs';
+import { PasswordVerifier, parseStoredPassword, type StoredPassword } from '../../src/auth/password.js';
+import { LruSet } from '../../src/auth/lru.js';
+
+// Cost 4: the lowest bcrypt allows, so the suite stays fast; the code path is the same at any cost.
+const bcrypt = (password: string): StoredPassword => ({ kind: 'bcrypt', hash: hashSync(password, 4) });
+const plain = (text: string): StoredPassword => ({ kind: 'plain', text });
+
+/** A verifier whose bcrypt runs are counted: the real comparison, observed. */
+function countingVerifier(cacheSize?: number): { verifier: PasswordVerifier; runs: () => number } {
+  let runs = 0;
+  const verifier = new PasswordVerifier({
+    ...(cacheSize !== undefined && { cacheSize }),
+    bcryptCompare: (password, hash) => {
+      runs += 1;
+      return compare(password, hash);
+    },
+  });
+  return { verifier, runs: () => runs };
+}
+
+describe('parseStoredPassword', () => {
+  it('reads bcrypt hashes of every variant, and anything else as plain text', () => {
+    for (const minor of ['a', 'b', 'y']) {
+      const hash = `$2${minor}$10$ilLswsVqwtifkepKpgQI..eKBjiQs1IcRKG3NR0yyDJ0Nyb8fmjAe`;
+      assert.deepEqual(parseStoredPassword(hash), { ok: true, value: { kind: 'bcrypt', hash } });
+    }
+    for (const text of ['secret', '$1$md5-crypt', '2b$10$x', ' $2b$10$x', '$argon2id$v=19$m=65536']) {
+      assert.deepEqual(parseStoredPassword(text), { ok: true, value: { kind: 'plain', text } });
+    }
+  });
+
+  it('refuses what looks like a bcrypt hash but is not one, rather than take it as a plain password', () => {
+    const valid = '$2b$10$ilLswsVqwtifkepKpgQI..eKBjiQs1IcRKG3NR0yyDJ0Nyb8fmjAe';
+    for (const bad of [valid.slice(0, -1), `${valid}x`, valid.replace('$10$', '$03$'), valid.replace('$10$', '$32$'), valid.replace('$2b$', '$2x$'), valid.replace('$2b$', '$2$'), valid.replace('K', '!')]) {
+      assert.equal(parseStoredPassword(bad).ok, false, bad);
+    }
+  });
+});
+
+describe('PasswordVerifier', () => {
+  it('compares plain passwords exactly, without bcrypt', async () => {
+    const { verifier, runs } = countingVerifier();
+    assert.equal(await verifier.verify('u', 'secret', plain('secret')), true);
+    for (const wrong of ['Secret', 'secret ', 'secre', '', 'secretsecret']) {
+      assert.equal(verifier.check('u', wrong, plain('secret')), false, wrong);
+    }
+    assert.equal(verifier.check('u', 'pässwörd', plain('pässwörd')), true);
+    assert.equal(runs(), 0);
+  });
+
+  it('runs bcrypt once per credential, then answers from the cache without a promise', async () => {
+    const { verifier, runs } = countingVerifier();
+    const stored = bcrypt('right');
+    assert.equal(verifier.check('u', 'right', stored), undefined, 'nothing cached yet');
+    assert.equal(await verifier.verify('u', 'right', stored), true);
+    assert.equal(runs(), 1);
+    for (let i = 0; i < 5; i++) {
+      assert.equal(verifier.check('u', 'right', stored), true);
+      assert.equal(await verifier.verify('u', 'right', stored), true);
+    }
+    assert.equal(runs(), 1);
+  });
+
+  it('shares one bcrypt run among concurrent checks of a new credential', async () => {
+    const { verifier, runs } = countingVerifier();
+    const stored = bcrypt('right');
+    const answers = await Promise.all(Array.from({ length: 8 }, () => verifier.verify('u', 'right', stored)));
+    assert.deepEqual(answers, Array(8).fill(true));
+    assert.equal(runs(), 1);
+  });
+
+  it('does not cache failures as successes', async () => {
+    const { verifier, runs } = countingVerifier();
+    const stored = bcrypt('right');
+    assert.equal(await verifier.verify('u', 'wrong', stored), false);
+    assert.equal(await verifier.verify('u', 'wrong', stored), false);
+    assert.equal(verifier.check('u', 'wrong', stored), undefined);
+    assert.equal(runs(), 2);
+    assert.equal(await verifier.verify('u', 'right', stored), true);
+  });
+
+  it('keys the cache on user, password and stored hash: a changed hash does not match old entries', async () => {
+    const { verifier, runs } = countingVerifier();
+    const before = bcrypt('old');
+    assert.equal(await verifier.verify('u', 'old', before), true);
+    const after = bcrypt('new');
+    assert.equal(verifier.check('u', 'old', after), undefined);
+    assert.equal(await verifier.verify('u', 'old', after), false);
+    assert.equal(await verifier.verify('u', 'new', after), true);
+    // Same password, new salt: a new hash, so bcrypt runs again.
+    const rehashed = bcrypt('new');
+    assert.equal(verifier.check('u', 'new', rehashed), undefined);
+    assert.equal(await verifier.verify('u', 'new', rehashed), true);
+    assert.equal(runs(), 4);
+    // Another user with the same stored hash is another credential.
+    assert.equal(verifier.check('v', 'new', after), undefined);
+  });
+
+  it('keeps the cache bounded, forgetting the least recently used credential', async () => {
+    const { verifier, runs } = countingVerifier(2);
+    const [a, b, c] = [bcrypt('a'), bcrypt('b'), bcrypt('c')];
+    await verifier.verify('a', 'a', a);
+    await verifier.verify('b', 'b', b);
+    assert.equal(verifier.check('a', 'a', a), true); // a is now the most recent
+    await verifier.verify('c', 'c', c); // evicts b
+    assert.equal(verifier.check('a', 'a', a), true);
+    assert.equal(verifier.check('b', 'b', b), undefined);
+    assert.equal(verifier.check('c', 'c', c), true);
+    assert.equal(runs(), 3);
+  });
+
+  it('tells fields apart: user "ab" with password "c" is not user "a" with password "bc"', async () => {
+    const { verifier } = countingVerifier();
+    const stored = bcrypt('bc');
+    assert.equal(await verifier.verify('a', 'bc', stored), true);
+    assert.equal(verifier.check('ab', 'c', stored), undefined);
+  });
+});
+
+describe('LruSet', () => {
+  it('holds at most its capacity', () => {
+    const set = new LruSet(3);
+    for (const key of ['a', 'b', 'c', 'd', 'e']) set.add(key);
+    assert.equal(set.size, 3);
+    assert.deepEqual(['a', 'b', 'c', 'd', 'e'].map((k) => set.has(k)), [false, false, true, true, true]);
+  });
+
+  it('refuses a capacity that is not a positive integer', () => {
+    for (const capacity of [0, -1, 1.5, Number.NaN]) assert.throws(() => new LruSet(capacity), RangeError);
+  });
+});
