@@ -66,7 +66,7 @@ export async function forwardMetadata(
     const [namesAnswer, metadataAnswer] = await Promise.all([readJson(names.body), readJson(metadata.body)]);
     if (metadata.statusCode !== 200) {
       // An upstream error (bad `limit_per_metric`, ...) holds no metadata: passed on as it is.
-      send(res, metadata.statusCode, metadataAnswer);
+      exchange.bytes = send(res, metadata.statusCode, metadataAnswer);
       return;
     }
     const allowed = metricNames(namesAnswer);
@@ -76,7 +76,7 @@ export async function forwardMetadata(
       sendError(res, 502, 'unavailable', filtered.error);
       return;
     }
-    send(res, 200, filtered.value);
+    exchange.bytes = send(res, 200, filtered.value);
   } catch (error) {
     metrics.upstreamError('interrupted');
     exchange.note = (error as Error).message;
@@ -84,8 +84,9 @@ export async function forwardMetadata(
   }
 }
 
-function send(res: ServerResponse, status: number, answer: unknown): void {
+function send(res: ServerResponse, status: number, answer: unknown): number {
   const body = JSON.stringify(answer);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
+  return Buffer.byteLength(body);
 }

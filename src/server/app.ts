@@ -48,7 +48,7 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     headers?: Record<string, string>,
   ): Response => {
     metrics.refusal(reason);
-    sendError(c.env.outgoing, status, errorType, message, headers);
+    c.get('exchange').bytes = sendError(c.env.outgoing, status, errorType, message, headers);
     return RESPONSE_ALREADY_SENT;
   };
 

@@ -11,7 +11,7 @@ export type ErrorType =
   | 'internal';
 
 /**
- * Answers with Prometheus's JSON error shape, written straight to Node's response like every answer promgate sends.
+ * Answers with Prometheus's JSON error shape (returning the body's length), written straight to Node's response like every answer promgate sends.
  * When the answer had already started (an upstream failing mid-stream), the connection is cut instead, so that
  * the client sees a truncated answer as an error and never as a complete one.
  */
@@ -21,16 +21,14 @@ export function sendError(
   errorType: ErrorType,
   message: string,
   headers?: OutgoingHttpHeaders,
-): void {
+): number {
   if (res.headersSent) {
     res.destroy();
-    return;
+    return 0;
   }
   const body = JSON.stringify({ status: 'error', errorType, error: message });
-  res.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-  });
+  const length = Buffer.byteLength(body);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': length });
   res.end(body);
+  return length;
 }

@@ -6,7 +6,7 @@ import type { Exchange } from './exchange.js';
 
 const SAFE_ID = /^[\w.:-]{1,128}$/;
 // Unique per process start and then a counter: cheaper than a random id per request, still unique across replicas.
-const idPrefix = randomBytes(6).toString('base64url');
+const idPrefix = randomBytes(4).toString('hex');
 let counter = 0;
 
 /** The exchange of a new request: the caller's X-Request-Id when it is a plain token, else a fresh one. */

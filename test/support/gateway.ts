@@ -1,0 +1,79 @@
+// promgate as its users run it: a child process (`node --import tsx src/cli.ts run ...`), on free loopback ports.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './prometheus.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = join(ROOT, 'src', 'cli.ts');
+
+/** `node --import tsx src/cli.ts ...args`, without a build. */
+export function cliCommand(args: readonly string[]): [string, string[]] {
+  return [process.execPath, ['--import', 'tsx', CLI, ...args]];
+}
+
+export interface Gateway {
+  readonly base: string;
+  readonly internal: string;
+  readonly child: ChildProcess;
+  /** The users file (basic) or other --auth-config file, to rewrite in reload tests. */
+  readonly authFile: string;
+  log(): string;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export interface GatewayOptions {
+  upstream: string;
+  /** Users file text (basic auth, the default) or --auth-config file text. */
+  authConfig: string;
+  authFileName?: string;
+  args?: readonly string[];
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'promgate-gw-'));
+  const authFile = join(dir, options.authFileName ?? 'users.yaml');
+  writeFileSync(authFile, options.authConfig);
+  const [port, internalPort] = [await freePort(), await freePort()];
+  const logFile = join(dir, 'promgate.log');
+  const [bin, argv] = cliCommand([
+    'run',
+    '--port', String(port),
+    '--internal-port', String(internalPort),
+    '--prometheus-endpoint', options.upstream,
+    '--auth-config', authFile,
+    ...(options.args ?? []),
+  ]);
+  const child = spawn(bin, argv, { cwd: ROOT, stdio: ['ignore', openSync(logFile, 'w'), openSync(logFile, 'a')] });
+  const log = () => readFileSync(logFile, 'utf8');
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const gateway: Gateway = {
+    base: `http://127.0.0.1:${port}`,
+    internal: `http://127.0.0.1:${internalPort}`,
+    child,
+    authFile,
+    log,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) break;
+    try {
+      if ((await fetch(`${gateway.internal}/readyz`)).ok) return gateway;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`promgate did not start:\n${log().slice(-3000)}`);
+}
+
+export const basicAuth = (user: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
