@@ -110,6 +110,8 @@ export function register(program: Command): void {
         },
         key.value,
       );
-      process.stdout.write(`${token}\n`);
+      // Through commander's output, so that an embedding program (or a test) can take it.
+      const writeOut = command.configureOutput().writeOut ?? ((text: string) => process.stdout.write(text));
+      writeOut(`${token}\n`);
     });
 }
