@@ -1,0 +1,189 @@
+// Each user, through promgate, sees exactly what a Prometheus holding only their series answers: GET and POST,
+// instant and range queries, series, labels, label values, federate and metadata.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import bcrypt from 'bcryptjs';
+import { callApi, difference, normalise } from './support/compare.js';
+import { basicAuth, startGateway, type Gateway } from './support/gateway.js';
+import { freePort, startPrometheus, type PromServer } from './support/prometheus.js';
+import { startTenantFixture, type TenantFixture } from './support/tenant-data.js';
+
+const USERS = {
+  alice: { password: 'alice-pw', subset: 'tenant-a' },
+  bob: { password: 'bob-pw', subset: 'tenant-a+tenant-b' },
+  carol: { password: 'carol-pw', subset: 'team=america' },
+} as const;
+type User = keyof typeof USERS;
+
+const usersFile = () => `users:
+  - username: alice
+    password: alice-pw
+    namespace: tenant-a
+  - username: bob
+    password: ${bcrypt.hashSync('bob-pw', 4)}
+    namespaces: [tenant-a, tenant-b]
+  - username: carol
+    password: carol-pw
+    labels:
+      team: america
+`;
+
+const QUERIES = [
+  'up',
+  'up{namespace="tenant-b"}',
+  'up{namespace=~"tenant-.*"}',
+  'node_load1',
+  'kube_namespace_created',
+  '{__name__=~"kube.*"}',
+  'count(up)',
+  'sum by (namespace) (rate(http_requests_total[5m]))',
+  'sum(rate(http_requests_total{code="500"}[5m])) / sum(rate(http_requests_total[5m]))',
+  'histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))',
+  'topk(3, container_memory_working_set_bytes)',
+  'count_over_time(batch_job_success[30m])',
+  'max_over_time(up[10m:1m])',
+  'up offset 10m',
+  'up and on (namespace) kube_pod_info',
+  'label_replace(up, "ns", "$1", "namespace", "(.*)")',
+  'absent(nonexistent_metric)',
+  'absent(up{job="node"})',
+  'absent(up{namespace="tenant-b"})',
+  '1 + 1',
+  'vector(1)',
+];
+
+describe('isolation: each user sees what a Prometheus holding only their series answers', () => {
+  let fixture: TenantFixture;
+  let gateway: Gateway;
+
+  before(async () => {
+    fixture = await startTenantFixture();
+    gateway = await startGateway({ upstream: fixture.all.url, authConfig: usersFile() });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await fixture?.stop();
+  });
+
+  async function compare(user: User, path: string, params: [string, string][], method: 'GET' | 'POST'): Promise<string | null> {
+    const { password, subset } = USERS[user];
+    const got = await callApi(gateway.base, path, params, { method, headers: basicAuth(user, password) });
+    const want = await callApi(fixture.subsets[subset]!.url, path, params, { method });
+    assert.notEqual(got.status, 401, gateway.log().slice(-1000));
+    const diff = difference(normalise(got.body), normalise(want.body));
+    return diff === null ? null : `${user} ${method} ${path} ${JSON.stringify(params)}: ${diff}`;
+  }
+
+  for (const user of Object.keys(USERS) as User[]) {
+    it(`${user}: instant and range queries, GET and POST`, async () => {
+      const end = String(fixture.end);
+      const start = String(fixture.end - 3600);
+      const failures: string[] = [];
+      for (const query of QUERIES) {
+        for (const method of ['GET', 'POST'] as const) {
+          const a = await compare(user, '/api/v1/query', [['query', query], ['time', end]], method);
+          const b = await compare(user, '/api/v1/query_range', [['query', query], ['start', start], ['end', end], ['step', '60']], method);
+          failures.push(...[a, b].filter((x): x is string => x !== null));
+        }
+      }
+      assert.deepEqual(failures, []);
+    });
+
+    it(`${user}: series, labels and label values, GET and POST`, async () => {
+      const range: [string, string][] = [['start', String(fixture.end - 3600)], ['end', String(fixture.end)]];
+      const failures: (string | null)[] = [];
+      for (const method of ['GET', 'POST'] as const) {
+        for (const match of ['up', '{job=~".+"}', 'http_requests_total{code="200"}', '{namespace="tenant-b"}', '{__name__=~"node.*"}']) {
+          failures.push(await compare(user, '/api/v1/series', [['match[]', match], ...range], method));
+          failures.push(await compare(user, '/api/v1/labels', [['match[]', match], ...range], method));
+        }
+        failures.push(await compare(user, '/api/v1/series', [['match[]', 'up'], ['match[]', 'node_load1'], ...range], method));
+        failures.push(await compare(user, '/api/v1/labels', range, method));
+      }
+      for (const name of ['namespace', 'job', '__name__', 'team', 'instance']) {
+        failures.push(await compare(user, `/api/v1/label/${name}/values`, range, 'GET'));
+        failures.push(await compare(user, `/api/v1/label/${name}/values`, [['match[]', 'up'], ...range], 'GET'));
+      }
+      assert.deepEqual(failures.filter((x) => x !== null), []);
+    });
+
+    it(`${user}: federate`, async () => {
+      const { password, subset } = USERS[user];
+      const params = new URLSearchParams([['match[]', '{job=~".+"}'], ['match[]', 'node_load1']]);
+      const got = await fetch(`${gateway.base}/federate?${params}`, { headers: basicAuth(user, password) });
+      const want = await fetch(`${fixture.subsets[subset]!.url}/federate?${params}`);
+      assert.equal(got.status, 200);
+      const lines = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/ \d+$/, '')).sort();
+      assert.deepEqual(lines(await got.text()), lines(await want.text()));
+    });
+  }
+});
+
+// Metadata comes from scrapes: two Prometheus servers scrape a local exposition, one all of it, one tenant-a's part.
+const EXPOSITION: Record<string, string[]> = {
+  'tenant-a': [
+    '# HELP shop_orders_total Orders taken.', '# TYPE shop_orders_total counter', 'shop_orders_total{namespace="tenant-a"} 1',
+    '# HELP queue_depth Items waiting.', '# TYPE queue_depth gauge', 'queue_depth{namespace="tenant-a"} 3',
+  ],
+  'tenant-b': [
+    '# HELP bank_payments_total Payments made.', '# TYPE bank_payments_total counter', 'bank_payments_total{namespace="tenant-b"} 2',
+    '# HELP queue_depth Items waiting.', '# TYPE queue_depth gauge', 'queue_depth{namespace="tenant-b"} 4',
+  ],
+};
+
+describe('metadata: filtered to the metric names the tenant has', () => {
+  let exposition: Server;
+  let all: PromServer;
+  let onlyA: PromServer;
+  let gateway: Gateway;
+
+  before(async () => {
+    const port = await freePort();
+    exposition = createServer((req, res) => {
+      const a = EXPOSITION['tenant-a']!;
+      const b = EXPOSITION['tenant-b']!;
+      // One family's lines must stay together: queue_depth's samples are merged under one HELP/TYPE.
+      const body = req.url === '/tenant-a' ? a : [...a.slice(0, 3), ...b.slice(0, 3), ...a.slice(3), b[5]!];
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(`${body.join('\n')}\n`);
+    }).listen(port, '127.0.0.1');
+    const config = (path: string) =>
+      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: apps\n    honor_labels: true\n    metrics_path: ${path}\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`;
+    const seed = 'seed_metric 1 1\n# EOF\n';
+    [all, onlyA] = await Promise.all([startPrometheus(seed, { config: config('/all') }), startPrometheus(seed, { config: config('/tenant-a') })]);
+    gateway = await startGateway({ upstream: all.url, authConfig: usersFile() });
+    // Wait for both to have scraped metadata and series.
+    for (let i = 0; i < 100; i++) {
+      const [x, y] = await Promise.all([callApi(all.url, '/api/v1/metadata', {}), callApi(onlyA.url, '/api/v1/metadata', {})]);
+      if (Object.keys(x.body?.data ?? {}).length >= 3 && Object.keys(y.body?.data ?? {}).length >= 2) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('Prometheus did not scrape the exposition');
+  });
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([all?.stop(), onlyA?.stop()]);
+    exposition?.close();
+  });
+
+  const metadata = (base: string, params: Record<string, string>, headers?: Record<string, string>) =>
+    callApi(base, '/api/v1/metadata', params, { headers });
+
+  it('answers what the tenant-only Prometheus answers', async () => {
+    const got = await metadata(gateway.base, {}, basicAuth('alice', 'alice-pw'));
+    const want = await metadata(onlyA.url, {});
+    assert.equal(got.status, 200);
+    assert.deepEqual(got.body.data, want.body.data);
+    assert.deepEqual(Object.keys(got.body.data).sort(), ['queue_depth', 'shop_orders_total']);
+  });
+
+  it('keeps another tenant metric out even when asked by name, and applies limit after filtering', async () => {
+    const asked = await metadata(gateway.base, { metric: 'bank_payments_total' }, basicAuth('alice', 'alice-pw'));
+    assert.deepEqual(asked.body.data, {});
+    const limited = await metadata(gateway.base, { limit: '1' }, basicAuth('alice', 'alice-pw'));
+    assert.equal(Object.keys(limited.body.data).length, 1);
+    assert.ok(['queue_depth', 'shop_orders_total'].includes(Object.keys(limited.body.data)[0]!));
+    const both = await metadata(gateway.base, {}, basicAuth('bob', 'bob-pw'));
+    assert.deepEqual(Object.keys(both.body.data).sort(), ['bank_payments_total', 'queue_depth', 'shop_orders_total']);
+  });
+});
