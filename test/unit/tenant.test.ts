@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { tenantMatchers } from '../../src/auth/tenant.js';
+import { tenantMatchers, type Grant } from '../../src/auth/tenant.js';
 
 describe('tenantMatchers', () => {
   it('one namespace is an equality', () => {
@@ -62,13 +62,14 @@ describe('tenantMatchers', () => {
   });
 
   it('gives nothing, rather than something wider, for a grant that cannot be met', () => {
-    for (const grant of [
+    const grants: Grant[] = [
       { namespaces: ['a'], labels: { team: [] } },
       { namespaces: ['a'], labels: { team: '' } },
       { namespaces: ['a'], labels: { team: ['x', ''] } },
       { namespaces: ['a', ''], labels: {} },
       { namespaces: [''], labels: { team: 'x' } },
-    ]) {
+    ];
+    for (const grant of grants) {
       assert.deepEqual(tenantMatchers(grant, 'namespace'), [], JSON.stringify(grant));
     }
   });
