@@ -27,8 +27,8 @@ export interface Gateway {
 
 export interface GatewayOptions {
   upstream: string;
-  /** Users file text (basic auth, the default) or --auth-config file text. */
-  authConfig: string;
+  /** Users file text (basic auth, the default) or --auth-config file text; none: no --auth-config flag. */
+  authConfig?: string;
   authFileName?: string;
   args?: readonly string[];
 }
@@ -36,7 +36,7 @@ export interface GatewayOptions {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), 'promgate-gw-'));
   const authFile = join(dir, options.authFileName ?? 'users.yaml');
-  writeFileSync(authFile, options.authConfig);
+  if (options.authConfig !== undefined) writeFileSync(authFile, options.authConfig);
   const [port, internalPort] = [await freePort(), await freePort()];
   const logFile = join(dir, 'promgate.log');
   const [bin, argv] = cliCommand([
@@ -44,7 +44,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     '--port', String(port),
     '--internal-port', String(internalPort),
     '--prometheus-endpoint', options.upstream,
-    '--auth-config', authFile,
+    ...(options.authConfig === undefined ? [] : ['--auth-config', authFile]),
     ...(options.args ?? []),
   ]);
   const child = spawn(bin, argv, { cwd: ROOT, stdio: ['ignore', openSync(logFile, 'w'), openSync(logFile, 'a')] });

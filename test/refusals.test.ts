@@ -1,0 +1,226 @@
+// What promgate refuses, and how it rebuilds what it forwards: against an upstream that records every request.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SignJWT } from 'jose';
+import { enforce, enforceSelector, PromQLError, type Matcher } from 'promql-parser-wasm';
+import { basicAuth, startGateway, type Gateway } from './support/gateway.js';
+import { rawRequest } from './support/raw-http.js';
+import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
+
+const USERS = `users:
+  - username: alice
+    password: alice-pw
+    namespace: tenant-a
+  - username: dave
+    password: dave-pw
+`;
+const ALICE = basicAuth('alice', 'alice-pw');
+const ALICE_MATCHERS: Matcher[] = [{ name: 'namespace', type: '=', value: 'tenant-a' }];
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+function parserMessage(run: () => string): string {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof PromQLError) return e.message;
+    throw e;
+  }
+  throw new Error('the parser accepted it');
+}
+
+/** The upstream request's parameters (URL query, or form body for POST). */
+function paramsOf(recorded: { method: string; url: string; body: string }): [string, string][] {
+  const text = recorded.method === 'POST' ? recorded.body : (recorded.url.split('?')[1] ?? '');
+  return [...new URLSearchParams(text)];
+}
+
+describe('refusals and rebuilt requests', () => {
+  let upstream: RecordingUpstream;
+  let gateway: Gateway;
+
+  before(async () => {
+    upstream = await startRecordingUpstream();
+    gateway = await startGateway({ upstream: `${upstream.url}/prefix/`, authConfig: USERS, args: ['--max-body-size', '1KiB'] });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream?.close();
+  });
+
+  /** Sends a request and checks that promgate answered it itself, in Prometheus's error shape. */
+  async function refused(status: number, method: string, path: string, headers: Record<string, string> = ALICE, body?: string) {
+    const before = upstream.requests.length;
+    const res = await rawRequest(gateway.base, method, path, headers, body);
+    assert.equal(res.status, status, `${method} ${path}: ${res.text}`);
+    assert.equal(upstream.requests.length, before, `${method} ${path} reached the upstream`);
+    const answer = res.json();
+    assert.equal(answer.status, 'error');
+    assert.equal(typeof answer.error, 'string');
+    return { ...res, answer };
+  }
+
+  it('404 for any path it cannot enforce, 405 for a wrong method', async () => {
+    for (const path of ['/api/v1/targets', '/api/v1/status/config', '/api/v1/rules', '/api/v1/alerts', '/graph', '/', '/api/v2/query']) {
+      const { answer } = await refused(404, 'GET', path);
+      assert.equal(answer.errorType, 'not_found');
+    }
+    await refused(404, 'POST', '/api/v1/admin/tsdb/delete_series?match[]=up', ALICE);
+    const del = await refused(405, 'DELETE', '/api/v1/series?match[]=up');
+    assert.equal(del.headers.allow, 'GET, POST');
+    await refused(405, 'PUT', '/api/v1/query?query=up');
+    await refused(405, 'POST', '/api/v1/label/job/values', { ...ALICE, ...FORM }, '');
+    await refused(405, 'PATCH', '/federate');
+  });
+
+  it('415 for a POST body that is not a form, 413 beyond --max-body-size', async () => {
+    await refused(415, 'POST', '/api/v1/query', { ...ALICE, 'content-type': 'application/json' }, '{"query":"up"}');
+    await refused(415, 'POST', '/api/v1/query', ALICE, 'query=up');
+    await refused(413, 'POST', '/api/v1/query', { ...ALICE, ...FORM }, `query=${'x'.repeat(2000)}`);
+    // Without Content-Length (chunked), the limit applies as the body arrives.
+    await refused(413, 'POST', '/api/v1/query', { ...ALICE, ...FORM, 'transfer-encoding': 'chunked' }, `query=${'x'.repeat(2000)}`);
+  });
+
+  it('401 with a challenge only when no credentials were sent, 403 for a user granted nothing', async () => {
+    const none = await refused(401, 'GET', '/api/v1/query?query=up', {});
+    assert.match(String(none.headers['www-authenticate']), /^Basic/);
+    const wrong = await refused(401, 'GET', '/api/v1/query?query=up', basicAuth('alice', 'wrong'));
+    assert.equal(wrong.headers['www-authenticate'], undefined);
+    const unknown = await refused(401, 'GET', '/api/v1/query?query=up', basicAuth('mallory', 'alice-pw'));
+    assert.equal(unknown.headers['www-authenticate'], undefined);
+    const dave = await refused(403, 'GET', '/api/v1/query?query=up', basicAuth('dave', 'dave-pw'));
+    assert.equal(dave.headers['www-authenticate'], undefined);
+    // Authentication comes before routing: an unknown path tells a stranger nothing.
+    await refused(401, 'GET', '/api/v1/targets', {});
+  });
+
+  it('400 for a parameter Prometheus reads once given twice, URL and body together', async () => {
+    await refused(400, 'POST', '/api/v1/query?query=up', { ...ALICE, ...FORM }, 'query=node_load1');
+    await refused(400, 'GET', '/api/v1/query?query=up&time=1&time=2');
+    await refused(400, 'POST', '/api/v1/query_range?start=1', { ...ALICE, ...FORM }, 'query=up&start=2&end=3&step=1');
+    await refused(400, 'GET', '/api/v1/series?match[]=up&limit=1&limit=2');
+  });
+
+  it("400 bad_data with the parser's message for a bad query or selector", async () => {
+    const bad = await refused(400, 'GET', `/api/v1/query?query=${encodeURIComponent('sum(up{')}`);
+    assert.equal(bad.answer.errorType, 'bad_data');
+    assert.equal(bad.answer.error, `invalid parameter "query": ${parserMessage(() => enforce('sum(up{', ALICE_MATCHERS))}`);
+    const selector = await refused(400, 'GET', `/api/v1/series?match[]=${encodeURIComponent('rate(up[5m])')}`);
+    assert.equal(selector.answer.error, parserMessage(() => enforceSelector('rate(up[5m])', ALICE_MATCHERS)));
+    const missing = await refused(400, 'GET', '/api/v1/query');
+    assert.equal(missing.answer.errorType, 'bad_data');
+    await refused(400, 'GET', '/api/v1/series');
+    await refused(400, 'GET', '/api/v1/query?query=%zz');
+    await refused(400, 'GET', '/api/v1/query?query=up;time=1');
+  });
+
+  it('400 for a non-canonical path, 404 for one that is merely unknown', async () => {
+    for (const path of [
+      '//api/v1/query?query=up',
+      '/api/v1//query?query=up',
+      '/api/v1/query/../targets',
+      '/api/v1/./query?query=up',
+      '/api/v1/query/..',
+      '/api/v1/query%2F..%2Ftargets',
+      '/api/v1/query%2f..%2ftargets',
+      '/api/v1/%2e%2e/v1/targets',
+      '/api/v1/%2E/query?query=up',
+      '/api/v1/query%5c',
+      '/api/v1/label/job%2F..%2F..%2Ftargets/values',
+      '/api/v1/label/..%2Fseries/values',
+    ]) {
+      await refused(400, 'GET', path);
+    }
+    for (const path of ['/api/v1/%71uery?query=up', '/api/v1/query/?query=up', '/API/v1/query?query=up', '/api/v1/query;x=1', '/api/v1/label//values', '/api/v1/label/a/b/values']) {
+      await refused(path.includes('//') ? 400 : 404, 'GET', path);
+    }
+    await refused(400, 'GET', '/api/v1/label/bad-name/values');
+    await refused(400, 'GET', '/api/v1/label/%ff/values');
+  });
+
+  it('rebuilds a GET from the parsed parameters: query enforced, unknown ones unchanged, path prefix kept', async () => {
+    const res = await rawRequest(gateway.base, 'GET', '/api/v1/query?query=up&time=12&x=1&x=2&empty', ALICE);
+    assert.equal(res.status, 200);
+    const sent = upstream.requests.at(-1)!;
+    assert.equal(sent.method, 'GET');
+    assert.ok(sent.url.startsWith('/prefix/api/v1/query?'), sent.url);
+    assert.deepEqual(paramsOf(sent), [['query', enforce('up', ALICE_MATCHERS)], ['time', '12'], ['x', '1'], ['x', '2'], ['empty', '']]);
+  });
+
+  it('rebuilds a POST as a form body with an empty URL query; match[] from URL and body are all enforced', async () => {
+    const res = await rawRequest(gateway.base, 'POST', `/api/v1/series?match[]=${encodeURIComponent('{namespace="tenant-b"}')}`, { ...ALICE, ...FORM }, 'match[]=up&start=1');
+    assert.equal(res.status, 200);
+    const sent = upstream.requests.at(-1)!;
+    assert.equal(sent.method, 'POST');
+    assert.equal(sent.url, '/prefix/api/v1/series');
+    assert.equal(sent.headers['content-type'], 'application/x-www-form-urlencoded');
+    assert.deepEqual(paramsOf(sent), [
+      ['match[]', enforceSelector('{namespace="tenant-b"}', ALICE_MATCHERS)],
+      ['match[]', enforceSelector('up', ALICE_MATCHERS)],
+      ['start', '1'],
+    ]);
+  });
+
+  it("adds the tenant's selector to label calls without match[]; label names are forwarded decoded", async () => {
+    await rawRequest(gateway.base, 'GET', '/api/v1/labels?start=1', ALICE);
+    assert.deepEqual(paramsOf(upstream.requests.at(-1)!), [['start', '1'], ['match[]', '{namespace="tenant-a"}']]);
+    await rawRequest(gateway.base, 'GET', '/api/v1/label/%6Aob/values', ALICE);
+    assert.equal(upstream.requests.at(-1)!.url.split('?')[0], '/prefix/api/v1/label/job/values');
+  });
+
+  it('forwards only allow-listed headers, and strips hop-by-hop headers from the answer', async () => {
+    const res = await rawRequest(gateway.base, 'GET', '/api/v1/query?query=up', {
+      ...ALICE,
+      cookie: 'session=1',
+      token: 'secret',
+      'x-scope-orgid': 'someone-else',
+      'x-forwarded-for': '10.0.0.1',
+      'accept-encoding': 'gzip',
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      'user-agent': 'Grafana/11',
+    });
+    const sent = upstream.requests.at(-1)!.headers;
+    for (const name of ['authorization', 'cookie', 'token', 'x-scope-orgid', 'x-forwarded-for']) assert.equal(sent[name], undefined, name);
+    assert.equal(sent['accept-encoding'], 'gzip');
+    assert.equal(sent['user-agent'], 'Grafana/11');
+    assert.equal(sent.traceparent, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    assert.equal(res.headers['x-kept'], 'yes');
+    assert.equal(res.headers['x-hop'], undefined);
+    assert.equal(res.headers['keep-alive'], undefined);
+    assert.equal(typeof res.headers['x-request-id'], 'string');
+  });
+
+  it('serves unprotected endpoints without credentials, GET and HEAD only', async () => {
+    const before = upstream.requests.length;
+    assert.equal((await rawRequest(gateway.base, 'GET', '/-/healthy', {})).status, 200);
+    assert.equal((await rawRequest(gateway.base, 'HEAD', '/-/ready', {})).status, 200);
+    assert.equal(upstream.requests.length, before + 2);
+    assert.equal(upstream.requests.at(-1)!.headers.authorization, undefined);
+    await refused(401, 'POST', '/-/healthy', {});
+  });
+});
+
+describe('tenant-id principals (X-Scope-OrgID)', () => {
+  let upstream: RecordingUpstream;
+  let gateway: Gateway;
+
+  before(async () => {
+    upstream = await startRecordingUpstream();
+    gateway = await startGateway({ upstream: upstream.url, args: ['--auth-type', 'jwt', '--jwt-secret', 'test-secret'] });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream?.close();
+  });
+
+  it("sets X-Scope-OrgID from the token, never from the client, and sends the query as parsed", async () => {
+    const token = await new SignJWT({ tenant_id: 'acme' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('test-secret'));
+    const res = await rawRequest(gateway.base, 'GET', `/api/v1/query?query=${encodeURIComponent('sum(rate(x[5m]))')}`, {
+      authorization: `Bearer ${token}`,
+      'x-scope-orgid': 'evil',
+    });
+    assert.equal(res.status, 200, res.text);
+    const sent = upstream.requests.at(-1)!;
+    assert.equal(sent.headers['x-scope-orgid'], 'acme');
+    assert.deepEqual(paramsOf(sent), [['query', enforce('sum(rate(x[5m]))', [])]]);
+  });
+});
