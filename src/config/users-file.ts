@@ -85,7 +85,7 @@ class UsersFileReader {
       if (name !== 'users') this.warn(entry.key, name, 'unknown field, ignored');
     }
     const usersNode = this.resolve(fields.get('users')?.value ?? null);
-    if (usersNode === null || (isScalar(usersNode) && usersNode.value === null)) {
+    if (isNull(usersNode)) {
       this.warn(root, 'users', 'no users: nobody can log in');
       return { users: [], warnings: this.sortedWarnings() };
     }
@@ -123,7 +123,7 @@ class UsersFileReader {
 
   private labels(entry: Entry | undefined, path: string): Record<string, readonly string[]> {
     const node = this.resolve(entry?.value ?? null);
-    if (node === null || (isScalar(node) && node.value === null)) return {};
+    if (isNull(node)) return {};
     if (!isMap(node)) throw this.fail(node, path, 'must be a mapping of label names to a value or a list of values');
     const labels: [string, readonly string[]][] = [];
     for (const [name, label] of this.entries(node, path)) {
@@ -139,7 +139,7 @@ class UsersFileReader {
   /** A string or a list of strings, as a list; undefined when absent or null. */
   private stringList(entry: Entry | undefined, path: string): readonly string[] | undefined {
     const node = this.resolve(entry?.value ?? null);
-    if (node === null || (isScalar(node) && node.value === null)) return undefined;
+    if (isNull(node)) return undefined;
     if (isSeq(node)) {
       if (node.items.length === 0) throw this.fail(node, path, 'must list at least one value');
       return node.items.map((item, index) => this.nonEmptyString(this.resolve(item as Node), `${path}[${index}]`, node));
@@ -152,13 +152,13 @@ class UsersFileReader {
     const entry = fields.get(name);
     if (entry === undefined) throw this.fail(owner, `${path}.${name}`, 'is required');
     const node = this.resolve(entry.value);
-    if (node === null || (isScalar(node) && node.value === null)) throw this.fail(entry.key, `${path}.${name}`, 'must not be empty');
+    if (isNull(node)) throw this.fail(entry.key, `${path}.${name}`, 'must not be empty');
     return this.nonEmptyString(node, `${path}.${name}`, entry.key);
   }
 
   private optionalString(entry: Entry | undefined, path: string): string | undefined {
     const node = this.resolve(entry?.value ?? null);
-    if (node === null || (isScalar(node) && node.value === null)) return undefined;
+    if (node === null || isNull(node)) return undefined;
     const text = this.scalarText(node);
     if (text === undefined) throw this.fail(node, path, 'must be a string');
     return text;
@@ -231,6 +231,11 @@ class UsersFileReader {
     const line = this.lineOf(node);
     this.warnings.push({ line, text: `${this.file}:${line}: ${path}: ${message}` });
   }
+}
+
+/** Absent, empty or `~`/`null`: what Go's decoder leaves at the zero value. */
+function isNull(node: Node | null): boolean {
+  return node === null || (isScalar(node) && node.value === null);
 }
 
 function isNode(node: Node | null): node is Node {
