@@ -207,6 +207,22 @@ describe('createBasicAuthenticator', () => {
     assert.deepEqual(result.ok && result.principal.matchers, [{ name: 'namespace', type: '=', value: 'one' }]);
   });
 
+  it("admits the demo's users (configs/users.yaml) with the passwords the demo prints", async () => {
+    const file = join(dir.path, 'demo-users.yaml');
+    await copyFile(new URL('../../configs/users.yaml', import.meta.url), file);
+    const created = await createBasicAuthenticator({ file, reloadIntervalMinutes: 0, namespaceLabel: 'namespace' }, recordingDeps());
+    if (!created.ok) assert.fail(created.error);
+    open.push(created.value);
+    const matchersOf = async (user: string) => {
+      const result = await outcome(created.value, basic(user, `${user}-password`));
+      return result.ok ? result.principal.matchers : result;
+    };
+    assert.deepEqual(await matchersOf('alice'), [{ name: 'namespace', type: '=', value: 'tenant-a' }]);
+    assert.deepEqual(await matchersOf('bob'), [{ name: 'namespace', type: '=', value: 'tenant-b' }]);
+    assert.deepEqual(await matchersOf('carol'), [{ name: 'namespace', type: '=~', value: 'tenant-a|tenant-b' }]);
+    assert.deepEqual(await matchersOf('dave'), [{ name: 'team', type: '=', value: 'america' }]);
+  });
+
   it('fails to start on a bad users file, naming the file and line', async () => {
     const file = join(dir.path, 'bad.yaml');
     await copyFile(new URL('bad.yaml', K8SPIN), file);
