@@ -23,8 +23,10 @@ export interface WatchedFile<T> {
   close(): Promise<void>;
 }
 
-// Editors and Kubernetes' ..data symlink swaps make bursts of events; one read after the burst is enough.
+// Editors and Kubernetes' ..data symlink swaps make bursts of events; one read after the burst is enough. A busy
+// directory must not put the read off for ever, though.
 const DEBOUNCE_MS = 200;
+const MAX_DEBOUNCE_MS = 2_000;
 // setInterval takes at most 2^31-1 ms and fires at once beyond it.
 const MAX_INTERVAL_MS = 2 ** 31 - 1;
 
@@ -75,6 +77,7 @@ class ReloadingFile<T> implements WatchedFile<T> {
   private watcher: ReturnType<typeof watch> | undefined;
   private interval: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
+  private burstStart: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -132,8 +135,14 @@ class ReloadingFile<T> implements WatchedFile<T> {
 
   private scheduleReload(): void {
     if (this.closed) return;
+    const now = Date.now();
+    this.burstStart ??= now;
     clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => void this.reload(), DEBOUNCE_MS);
+    const wait = Math.max(0, Math.min(DEBOUNCE_MS, this.burstStart + MAX_DEBOUNCE_MS - now));
+    this.debounce = setTimeout(() => {
+      this.burstStart = undefined;
+      void this.reload();
+    }, wait);
   }
 
   private async reloadNow(): Promise<boolean> {
