@@ -37,7 +37,7 @@ pub fn check_bytes(pattern: &[u8]) -> Result<bool, String> {
     }
     let mut parser = Parser::new(pattern);
     match parser.parse() {
-        Ok(root) => Ok(parser.nodes[root as usize].nullable),
+        Ok(root) => Ok(root.nullable),
         Err(e) => Err(e.message(pattern)),
     }
 }
@@ -188,15 +188,22 @@ const MAX_RUNES: i64 = (128 << 20) / 4;
 const MAX_RUNE: u32 = 0x10FFFF;
 
 // Parse flags (only those that change what is parsed or how pieces merge).
-const FOLD_CASE: u16 = 1;
-const ONE_LINE: u16 = 2;
-const DOT_NL: u16 = 4;
-const NON_GREEDY: u16 = 8;
+const FOLD_CASE: u8 = 1;
+const ONE_LINE: u8 = 2;
+const DOT_NL: u8 = 4;
+const NON_GREEDY: u8 = 8;
 
 // ---------------------------------------------------------------------------
-// The parse tree
+// The parse stack
+//
+// Go keeps a stack of parse trees. Here each entry only keeps what decides Go's
+// answer: whether it matches "", its height and compiled size (Go's limits), its
+// rune counts, whether it is a literal or class that Go would merge, and the
+// repetitions inside it (Go's nested repeat-count rule). Nothing else of the tree is
+// kept, so memory stays a small constant per stack entry and per `{n,m}`.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
 enum Op {
     NoMatch,
     Empty,
@@ -225,21 +232,20 @@ struct Node {
     op: Op,
     /// Literal: case-folded (merges only with literals of the same kind).
     fold: bool,
+    nullable: bool,
+    /// LeftParen: whether the group captures, and the flags to restore at its `)`.
+    capture: bool,
+    flags: u8,
+    height: u16,
     /// Literal: its single rune (meaningful when `runes == 1`).
     ch: u32,
     /// Runes held: literal length, or the (estimated) length of a class's range list.
-    runes: i64,
-    min: i64,
-    max: i64,
-    /// LeftParen: flags to restore at the matching `)`; whether it captures.
-    flags: u16,
-    capture: bool,
-    nullable: bool,
-    height: u32,
-    /// Go's estimate of the compiled size.
-    size: i64,
-    first_child: u32,
-    next_sibling: u32,
+    runes: u32,
+    /// Go's estimate of the compiled size (saturating; only compared with MAX_SIZE).
+    size: u32,
+    /// The outermost repetitions `{n,m}` inside this entry, as a list in `Parser::repeats`.
+    reps: u32,
+    reps_tail: u32,
 }
 
 impl Node {
@@ -247,17 +253,15 @@ impl Node {
         Node {
             op,
             fold: false,
+            nullable,
+            capture: false,
+            flags: 0,
+            height: 1,
             ch: 0,
             runes: 0,
-            min: 0,
-            max: 0,
-            flags: 0,
-            capture: false,
-            nullable,
-            height: 1,
             size: 1,
-            first_child: NONE,
-            next_sibling: NONE,
+            reps: NONE,
+            reps_tail: NONE,
         }
     }
 
@@ -265,8 +269,20 @@ impl Node {
         Node { fold, ch, runes: 1, ..Node::leaf(Op::Literal, false) }
     }
 
-    fn class(runes: i64) -> Node {
+    fn class(runes: u32) -> Node {
         Node { runes, ..Node::leaf(Op::Class, false) }
+    }
+
+    /// A node over one sub-node (capture, star, plus, quest, repeat).
+    fn over(op: Op, sub: &Node, nullable: bool, size: u64) -> Node {
+        Node {
+            nullable,
+            height: sub.height.saturating_add(1),
+            size: clamp_size(size),
+            reps: sub.reps,
+            reps_tail: sub.reps_tail,
+            ..Node::leaf(op, nullable)
+        }
     }
 
     fn is_pseudo(&self) -> bool {
@@ -276,6 +292,20 @@ impl Node {
     fn is_char_class_like(&self) -> bool {
         (self.op == Op::Literal && self.runes == 1) || self.op == Op::Class || self.op == Op::AnyChar
     }
+}
+
+fn clamp_size(size: u64) -> u32 {
+    size.clamp(1, u32::MAX as u64) as u32
+}
+
+/// A counted repetition `{min,max}` (max -1: unbounded) and the outermost
+/// repetitions inside it.
+#[derive(Clone, Copy, Debug)]
+struct Repetition {
+    min: i16,
+    max: i16,
+    inner: u32,
+    next: u32,
 }
 
 /// What a `[...]`, `\d`, `\pL` or `[:alpha:]` produced.
@@ -290,15 +320,15 @@ enum ClassResult {
 
 struct Parser<'a> {
     src: &'a [u8],
-    nodes: Vec<Node>,
-    stack: Vec<u32>,
-    flags: u16,
+    stack: Vec<Node>,
+    repeats: Vec<Repetition>,
+    flags: u8,
     /// Go's count of allocated regexp nodes (fresh allocations, not reuses).
     num_regexp: i64,
     free: i64,
     num_runes: i64,
     /// Product of the repeat counts seen before size tracking started.
-    repeats: i64,
+    repeat_product: i64,
     tracking_size: bool,
     close_brace: Finder,
     close_angle: Finder,
@@ -349,14 +379,14 @@ impl<'a> Parser<'a> {
     fn new(src: &'a [u8]) -> Parser<'a> {
         Parser {
             src,
-            nodes: Vec::new(),
             stack: Vec::new(),
+            repeats: Vec::new(),
             // Prometheus: syntax.Perl | syntax.DotNL.
             flags: ONE_LINE | DOT_NL,
             num_regexp: 0,
             free: 0,
             num_runes: 0,
-            repeats: 0,
+            repeat_product: 0,
             tracking_size: false,
             close_brace: Finder::new(b"}"),
             close_angle: Finder::new(b">"),
@@ -404,57 +434,46 @@ impl<'a> Parser<'a> {
         self.free += 1;
     }
 
-    fn add(&mut self, node: Node) -> u32 {
-        self.nodes.push(node);
-        (self.nodes.len() - 1) as u32
-    }
-
-    fn node(&self, id: u32) -> &Node {
-        &self.nodes[id as usize]
-    }
-
     // --- limits ---
 
-    fn check_limits(&mut self, id: u32) -> PResult<()> {
+    fn check_limits(&mut self, node: &Node) -> PResult<()> {
         if self.num_runes > MAX_RUNES {
             return self.whole(Code::Large);
         }
-        self.check_size(id)?;
-        if self.node(id).height > MAX_HEIGHT {
+        self.check_size(node)?;
+        if node.height as u32 > MAX_HEIGHT {
             return self.whole(Code::NestingDepth);
         }
         Ok(())
     }
 
-    fn check_size(&mut self, id: u32) -> PResult<()> {
+    fn check_size(&mut self, node: &Node) -> PResult<()> {
         if !self.tracking_size {
             // Go starts measuring only once nodes times repeat product could exceed the budget.
-            if self.repeats == 0 {
-                self.repeats = 1;
+            if self.repeat_product == 0 {
+                self.repeat_product = 1;
             }
-            let n = self.node(id);
-            if n.op == Op::Repeat {
-                let mut count = if n.max == -1 { n.min } else { n.max };
+            if node.op == Op::Repeat {
+                let r = self.repeats[node.reps as usize];
+                let mut count = if r.max == -1 { r.min as i64 } else { r.max as i64 };
                 if count <= 0 {
                     count = 1;
                 }
-                if count > MAX_SIZE / self.repeats {
-                    self.repeats = MAX_SIZE;
+                if count > MAX_SIZE / self.repeat_product {
+                    self.repeat_product = MAX_SIZE;
                 } else {
-                    self.repeats *= count;
+                    self.repeat_product *= count;
                 }
             }
-            if self.num_regexp < MAX_SIZE / self.repeats {
+            if self.num_regexp < MAX_SIZE / self.repeat_product {
                 return Ok(());
             }
             self.tracking_size = true;
-            for k in 0..self.stack.len() {
-                if self.node(self.stack[k]).size > MAX_SIZE {
-                    return self.whole(Code::Large);
-                }
+            if self.stack.iter().any(|n| n.size as i64 > MAX_SIZE) {
+                return self.whole(Code::Large);
             }
         }
-        if self.node(id).size > MAX_SIZE {
+        if node.size as i64 > MAX_SIZE {
             return self.whole(Code::Large);
         }
         Ok(())
@@ -470,67 +489,51 @@ impl<'a> Parser<'a> {
             return false;
         }
         let (top, below) = (self.stack[n - 1], self.stack[n - 2]);
-        let (t, b) = (*self.node(top), *self.node(below));
-        if t.op != Op::Literal || b.op != Op::Literal || t.fold != b.fold {
+        if top.op != Op::Literal || below.op != Op::Literal || top.fold != below.fold {
             return false;
         }
-        let merged = &mut self.nodes[below as usize];
-        merged.runes += t.runes;
-        merged.size = merged.runes;
+        let merged = &mut self.stack[n - 2];
+        merged.runes = merged.runes.saturating_add(top.runes);
+        merged.size = merged.runes.max(1);
         self.stack.pop();
         true
     }
 
-    fn push(&mut self, id: u32) -> PResult<()> {
-        self.num_runes += self.node(id).runes;
+    fn push(&mut self, node: Node) -> PResult<()> {
+        self.num_runes += node.runes as i64;
         if self.maybe_concat() {
             self.reuse();
         }
-        self.stack.push(id);
-        self.check_limits(id)
+        self.stack.push(node);
+        self.check_limits(&node)
     }
 
-    fn push_new(&mut self, node: Node) -> PResult<u32> {
+    fn push_new(&mut self, node: Node) -> PResult<()> {
         self.alloc();
-        let id = self.add(node);
-        self.push(id)?;
-        Ok(id)
+        self.push(node)
     }
 
     fn literal(&mut self, c: u32) -> PResult<()> {
         let fold = self.flags & FOLD_CASE != 0;
         let c = if fold { min_fold(c) } else { c };
-        self.push_new(Node::literal(c, fold)).map(|_| ())
+        self.push_new(Node::literal(c, fold))
     }
 
     /// Pushes a class Go has already allocated (its node counted by the caller).
     fn push_class(&mut self, class: ClassResult) -> PResult<()> {
         match class {
-            ClassResult::Class { runes } => {
-                let id = self.add(Node::class(runes));
-                self.push(id)
-            }
+            ClassResult::Class { runes } => self.push(Node::class(runes.clamp(0, u32::MAX as i64) as u32)),
             ClassResult::Literal { ch, fold } => {
                 // A one-rune class becomes a literal. When the two entries below are
                 // literals Go merges them and recycles the upper one for this rune.
-                let runes = if fold { 4 } else { 2 };
-                self.num_runes += runes;
-                let n = self.stack.len();
-                if n >= 2 {
-                    let (t, b) = (*self.node(self.stack[n - 1]), *self.node(self.stack[n - 2]));
-                    if t.op == Op::Literal && b.op == Op::Literal && t.fold == b.fold {
-                        let merged = &mut self.nodes[self.stack[n - 2] as usize];
-                        merged.runes += t.runes;
-                        merged.size = merged.runes;
-                        self.stack.pop();
-                        let id = self.add(Node::literal(ch, fold));
-                        self.stack.push(id);
-                        return Ok(());
-                    }
+                self.num_runes += if fold { 4 } else { 2 };
+                let literal = Node::literal(ch, fold);
+                if self.maybe_concat() {
+                    self.stack.push(literal);
+                    return Ok(());
                 }
-                let id = self.add(Node::literal(ch, fold));
-                self.stack.push(id);
-                self.check_limits(id)
+                self.stack.push(literal);
+                self.check_limits(&literal)
             }
         }
     }
@@ -538,7 +541,7 @@ impl<'a> Parser<'a> {
     /// Index of the first stack entry above the topmost pseudo entry.
     fn above_pseudo(&self) -> usize {
         let mut i = self.stack.len();
-        while i > 0 && !self.node(self.stack[i - 1]).is_pseudo() {
+        while i > 0 && !self.stack[i - 1].is_pseudo() {
             i -= 1;
         }
         i
@@ -550,14 +553,16 @@ impl<'a> Parser<'a> {
             self.reuse();
         }
         let i = self.above_pseudo();
-        let subs: Vec<u32> = self.stack.split_off(i);
-        match subs.len() {
-            0 => self.push_new(Node::leaf(Op::Empty, true)).map(|_| ()),
-            1 => self.push(subs[0]),
+        match self.stack.len() - i {
+            0 => self.push_new(Node::leaf(Op::Empty, true)),
+            1 => {
+                let only = self.stack.pop().unwrap_or_else(|| Node::leaf(Op::Empty, true));
+                self.push(only)
+            }
             _ => {
                 self.alloc();
-                let id = self.collapse(&subs, Op::Concat);
-                self.push(id)
+                let node = self.collapse(i, Op::Concat);
+                self.push(node)
             }
         }
     }
@@ -565,97 +570,99 @@ impl<'a> Parser<'a> {
     /// Replaces the entries above the topmost `(` with their alternation.
     fn alternate(&mut self) -> PResult<()> {
         let i = self.above_pseudo();
-        let subs: Vec<u32> = self.stack.split_off(i);
-        match subs.len() {
-            0 => self.push_new(Node::leaf(Op::NoMatch, false)).map(|_| ()),
-            1 => self.push(subs[0]),
+        match self.stack.len() - i {
+            0 => self.push_new(Node::leaf(Op::NoMatch, false)),
+            1 => {
+                let only = self.stack.pop().unwrap_or_else(|| Node::leaf(Op::NoMatch, false));
+                self.push(only)
+            }
             _ => {
                 self.alloc();
                 // Go collapses runs of empty alternatives into one.
-                let mut kept: Vec<u32> = Vec::with_capacity(subs.len());
-                for (k, &s) in subs.iter().enumerate() {
-                    let next_empty = subs.get(k + 1).map_or(false, |&n| self.node(n).op == Op::Empty);
-                    if self.node(s).op == Op::Empty && next_empty {
+                let mut w = i;
+                for r in i..self.stack.len() {
+                    let entry = self.stack[r];
+                    if entry.op == Op::Empty && w > i && self.stack[w - 1].op == Op::Empty {
                         continue;
                     }
-                    kept.push(s);
+                    self.stack[w] = entry;
+                    w += 1;
                 }
-                let id = if kept.len() == 1 {
-                    kept[0]
+                self.stack.truncate(w);
+                let node = if w - i == 1 {
+                    self.reuse();
+                    self.stack.pop().unwrap_or_else(|| Node::leaf(Op::NoMatch, false))
                 } else {
-                    self.collapse(&kept, Op::Alternate)
+                    self.collapse(i, Op::Alternate)
                 };
-                self.push(id)
+                self.push(node)
             }
         }
     }
 
-    /// Builds a concatenation or alternation node over `subs`. Nested nodes of the
-    /// same kind stay nested here, but height and size are computed as Go computes
-    /// them on its flattened tree.
-    fn collapse(&mut self, subs: &[u32], op: Op) -> u32 {
+    /// Pops the entries from `from` up and combines them into one concatenation or
+    /// alternation. Go flattens nested ones of the same kind; height and size are
+    /// computed as on its flattened tree.
+    fn collapse(&mut self, from: usize, op: Op) -> Node {
         let mut nullable = op == Op::Concat;
-        let mut height = 0u32;
-        let mut size: i64 = 0;
-        let mut flat_count: i64 = 0;
-        for &s in subs {
-            let n = *self.node(s);
+        let mut height: u16 = 0;
+        let mut size: u64 = 0;
+        let mut direct: u64 = 0;
+        let (mut head, mut tail) = (NONE, NONE);
+        for k in from..self.stack.len() {
+            let sub = self.stack[k];
             if op == Op::Concat {
-                nullable &= n.nullable;
+                nullable &= sub.nullable;
             } else {
-                nullable |= n.nullable;
+                nullable |= sub.nullable;
             }
-            if n.op == op {
-                // Go hoists the children and recycles this node.
-                self.reuse();
-                height = height.max(n.height.saturating_sub(1));
-                // n.size already counts its own separators (alternation).
+            if sub.op == op {
+                // Go hoists the children and recycles this node; its own size
+                // already counts the separators between its alternatives.
+                self.free += 1;
+                height = height.max(sub.height.saturating_sub(1));
             } else {
-                height = height.max(n.height);
-                flat_count += 1;
+                height = height.max(sub.height);
             }
-            size = size.saturating_add(n.size);
-        }
-        if op == Op::Alternate {
-            // Separators between direct alternatives; nested ones counted theirs.
-            let nested = subs.iter().filter(|&&s| self.node(s).op == op).count() as i64;
-            let direct = flat_count + nested;
-            if direct > 1 {
-                size = size.saturating_add(direct - 1);
+            direct += 1;
+            size += sub.size as u64;
+            if sub.reps != NONE {
+                if head == NONE {
+                    head = sub.reps;
+                } else {
+                    self.repeats[tail as usize].next = sub.reps;
+                }
+                tail = sub.reps_tail;
             }
         }
-        for w in subs.windows(2) {
-            self.nodes[w[0] as usize].next_sibling = w[1];
+        self.stack.truncate(from);
+        if op == Op::Alternate && direct > 1 {
+            size += direct - 1;
         }
-        if let Some(&last) = subs.last() {
-            self.nodes[last as usize].next_sibling = NONE;
-        }
-        let node = Node {
+        Node {
             nullable,
-            height: height + 1,
-            size: size.max(1),
-            first_child: subs[0],
+            height: height.saturating_add(1),
+            size: clamp_size(size),
+            reps: head,
+            reps_tail: tail,
             ..Node::leaf(op, nullable)
-        };
-        self.add(node)
+        }
     }
 
     /// If the entry on top sits above a `|`, moves it below (or merges it into the
     /// alternative below when both are character classes). Returns whether a `|` was found.
     fn swap_vertical_bar(&mut self) -> bool {
         let n = self.stack.len();
-        if n >= 3 && self.node(self.stack[n - 2]).op == Op::VerticalBar {
-            let (a, b) = (*self.node(self.stack[n - 3]), *self.node(self.stack[n - 1]));
+        if n >= 3 && self.stack[n - 2].op == Op::VerticalBar {
+            let (a, b) = (self.stack[n - 3], self.stack[n - 1]);
             if a.is_char_class_like() && b.is_char_class_like() {
-                let merged = merge_char_class(&a, &b);
-                let dst = self.stack[n - 3];
-                self.nodes[dst as usize] = merged;
+                self.stack[n - 3] = merge_char_class(&a, &b);
                 self.stack.pop();
                 self.reuse();
                 return true;
             }
         }
-        if n >= 2 && self.node(self.stack[n - 2]).op == Op::VerticalBar {
+        if n >= 2 && self.stack[n - 2].op == Op::VerticalBar {
             self.stack.swap(n - 1, n - 2);
             return true;
         }
@@ -676,36 +683,26 @@ impl<'a> Parser<'a> {
             self.stack.pop();
         }
         self.alternate()?;
-        let n = self.stack.len();
-        if n < 2 {
+        if self.stack.len() < 2 {
             return self.whole(Code::UnexpectedParen);
         }
-        let inner = self.stack.pop().unwrap_or(NONE);
-        let paren = self.stack.pop().unwrap_or(NONE);
-        let p = *self.node(paren);
-        if p.op != Op::LeftParen {
+        let inner = self.stack.pop().unwrap_or_else(|| Node::leaf(Op::Empty, true));
+        let paren = self.stack.pop().unwrap_or_else(|| Node::leaf(Op::Empty, true));
+        if paren.op != Op::LeftParen {
             return self.whole(Code::UnexpectedParen);
         }
-        self.flags = p.flags;
-        if !p.capture {
+        self.flags = paren.flags;
+        if !paren.capture {
             return self.push(inner);
         }
         // Go turns the paren entry itself into the capture: no new allocation.
-        let sub = *self.node(inner);
-        let node = Node {
-            nullable: sub.nullable,
-            height: sub.height + 1,
-            size: sub.size.saturating_add(2),
-            first_child: inner,
-            ..Node::leaf(Op::Capture, sub.nullable)
-        };
-        let id = self.add(node);
-        self.push(id)
+        let capture = Node::over(Op::Capture, &inner, inner.nullable, inner.size as u64 + 2);
+        self.push(capture)
     }
 
     fn open_paren(&mut self, capture: bool) -> PResult<()> {
         let node = Node { flags: self.flags, capture, ..Node::leaf(Op::LeftParen, false) };
-        self.push_new(node).map(|_| ())
+        self.push_new(node)
     }
 
     /// Applies a repetition operator to the entry on top. `before` is where the
@@ -727,43 +724,36 @@ impl<'a> Parser<'a> {
             // Perl forbids stacking repetition operators: a** is an error.
             return self.err(Code::InvalidRepeatOp, last, after);
         }
-        let top = match self.stack.last() {
-            Some(&t) if !self.node(t).is_pseudo() => t,
+        let sub = match self.stack.last() {
+            Some(&top) if !top.is_pseudo() => top,
             _ => return self.err(Code::MissingRepeatArgument, before, after),
         };
         self.alloc();
-        let sub = *self.node(top);
-        let (nullable, size) = match op {
-            Op::Star => (true, sub.size.saturating_add(2)),
-            Op::Plus => (sub.nullable, sub.size.saturating_add(1)),
-            Op::Quest => (true, sub.size.saturating_add(1)),
+        let sub_size = sub.size as u64;
+        let node = match op {
+            Op::Star => Node::over(op, &sub, true, sub_size + 2),
+            Op::Plus => Node::over(op, &sub, sub.nullable, sub_size + 1),
+            Op::Quest => Node::over(op, &sub, true, sub_size + 1),
             _ => {
+                // min and max are at most MAX_REPEAT here, so these cannot overflow.
                 let size = if max == -1 {
                     if min == 0 {
-                        sub.size.saturating_add(2)
+                        sub_size + 2
                     } else {
-                        sub.size.saturating_mul(min).saturating_add(1)
+                        sub_size * min as u64 + 1
                     }
                 } else {
-                    sub.size.saturating_mul(max).saturating_add(max - min)
+                    sub_size * max as u64 + (max - min) as u64
                 };
-                (min == 0 || sub.nullable, size)
+                let id = self.repeats.len() as u32;
+                self.repeats.push(Repetition { min: min as i16, max: max as i16, inner: sub.reps, next: NONE });
+                Node { reps: id, reps_tail: id, ..Node::over(op, &sub, min == 0 || sub.nullable, size) }
             }
         };
-        let node = Node {
-            min,
-            max,
-            nullable,
-            height: sub.height + 1,
-            size: size.max(1),
-            first_child: top,
-            ..Node::leaf(op, nullable)
-        };
-        let id = self.add(node);
         let last = self.stack.len() - 1;
-        self.stack[last] = id;
-        self.check_limits(id)?;
-        if op == Op::Repeat && (min >= 2 || max >= 2) && !self.repeat_is_valid(id) {
+        self.stack[last] = node;
+        self.check_limits(&node)?;
+        if op == Op::Repeat && (min >= 2 || max >= 2) && !self.repeat_is_valid(node.reps) {
             return self.err(Code::InvalidRepeatSize, before, after);
         }
         Ok(after)
@@ -774,30 +764,24 @@ impl<'a> Parser<'a> {
     fn repeat_is_valid(&self, root: u32) -> bool {
         let mut work: Vec<(u32, i64)> = vec![(root, MAX_REPEAT)];
         while let Some((id, mut n)) = work.pop() {
-            let node = self.node(id);
-            if node.op == Op::Repeat {
-                let mut m = node.max;
-                if m == 0 {
-                    continue;
-                }
-                if m < 0 {
-                    m = node.min;
-                }
-                if m > n {
-                    return false;
-                }
-                if m > 0 {
-                    n /= m;
-                }
+            let r = self.repeats[id as usize];
+            let mut m = r.max as i64;
+            if m == 0 {
+                continue;
             }
-            let mut child = node.first_child;
-            while child != NONE {
-                work.push((child, n));
-                child = if matches!(node.op, Op::Concat | Op::Alternate) {
-                    self.node(child).next_sibling
-                } else {
-                    NONE
-                };
+            if m < 0 {
+                m = r.min as i64;
+            }
+            if m > n {
+                return false;
+            }
+            if m > 0 {
+                n /= m;
+            }
+            let mut inner = r.inner;
+            while inner != NONE {
+                work.push((inner, n));
+                inner = self.repeats[inner as usize].next;
             }
         }
         true
@@ -805,7 +789,7 @@ impl<'a> Parser<'a> {
 
     // --- the main loop ---
 
-    fn parse(&mut self) -> PResult<u32> {
+    fn parse(&mut self) -> PResult<Node> {
         let src = self.src;
         let n = src.len();
         let mut i = 0;
