@@ -64,6 +64,17 @@ describe('PasswordVerifier', () => {
     assert.equal(runs(), 1);
   });
 
+  it('verifies $2a$ and $2y$ hashes (htpasswd writes $2y$) as well as $2b$', async () => {
+    const { verifier } = countingVerifier();
+    const hash = hashSync('right', 4);
+    for (const minor of ['a', 'y']) {
+      const stored = parseStoredPassword(hash.replace(/^\$2b\$/, `$2${minor}$`));
+      assert.ok(stored.ok && stored.value.kind === 'bcrypt');
+      assert.equal(await verifier.verify('u', 'right', stored.value), true, minor);
+      assert.equal(await verifier.verify('u', 'wrong', stored.value), false, minor);
+    }
+  });
+
   it('shares one bcrypt run among concurrent checks of a new credential', async () => {
     const { verifier, runs } = countingVerifier();
     const stored = bcrypt('right');
