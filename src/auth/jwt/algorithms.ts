@@ -13,9 +13,12 @@ const ED25519_ALGORITHMS = ['EdDSA', 'Ed25519'] as const;
 export function algorithmsForPublicKey(key: KeyObject): readonly string[] | string {
   switch (key.asymmetricKeyType) {
     case 'rsa':
-      return RSA_ALGORITHMS;
-    case 'rsa-pss':
-      return ['PS256', 'PS384', 'PS512'];
+    case 'rsa-pss': {
+      // jose refuses shorter RSA keys at verification; better to say so when the key is loaded.
+      const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+      if (bits < 2048) return `RSA key of ${bits} bits: 2048 or more are required`;
+      return key.asymmetricKeyType === 'rsa' ? RSA_ALGORITHMS : ['PS256', 'PS384', 'PS512'];
+    }
     case 'ec': {
       const curve = NODE_CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''];
       const alg = curve === undefined ? undefined : EC_ALGORITHMS[curve];

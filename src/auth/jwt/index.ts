@@ -1,3 +1,4 @@
+import type { JWTPayload } from 'jose';
 import type { RunOptions } from '../../config/run-options.js';
 import type { Deps } from '../../observability/deps.js';
 import { err, ok, type Result } from '../../result.js';
@@ -41,10 +42,6 @@ export async function createJwtAuthenticator(opts: RunOptions, deps: Deps): Prom
 
 async function keySources(opts: RunOptions, deps: Deps, metrics: JwtMetrics): Promise<Result<KeySource[], string>> {
   const sources: KeySource[] = [];
-  const add = (source: Result<KeySource, string>): boolean => {
-    if (source.ok) sources.push(source.value);
-    return source.ok;
-  };
   const fail = async (message: string): Promise<Result<never, string>> => {
     await Promise.all(sources.map((s) => s.close()));
     return err(message);
@@ -58,7 +55,8 @@ async function keySources(opts: RunOptions, deps: Deps, metrics: JwtMetrics): Pr
   }
   if (publicKeyFile !== undefined) {
     const source = await publicKeyFileSource(publicKeyFile, opts.reloadIntervalMinutes, deps);
-    if (!add(source)) return fail(`--jwt-public-key: ${(source as { error: string }).error}`);
+    if (!source.ok) return fail(`--jwt-public-key: ${source.error}`);
+    sources.push(source.value);
   }
   // '' when only --jwt-secret or --jwt-public-key was given.
   const location = opts.authConfig.trim();
@@ -66,7 +64,8 @@ async function keySources(opts: RunOptions, deps: Deps, metrics: JwtMetrics): Pr
     const source = /^https?:\/\//i.test(location)
       ? await remoteJwksSource({ url: location, refreshIntervalMs: opts.reloadIntervalMinutes * 60_000 }, deps, metrics)
       : await jwksFileSource(location, opts.reloadIntervalMinutes, deps);
-    if (!add(source)) return fail(`--auth-config: ${(source as { error: string }).error}`);
+    if (!source.ok) return fail(`--auth-config: ${source.error}`);
+    sources.push(source.value);
   }
   if (sources.length === 0) {
     return fail('--auth-type jwt needs keys: --auth-config (a JWKS file or http(s) URL), --jwt-secret or --jwt-public-key');
@@ -120,7 +119,7 @@ class JwtAuthenticator implements Authenticator {
     return this.count(decision.result, decision.outcome);
   }
 
-  private decide(payload: Parameters<typeof principalOf>[0]): Decision {
+  private decide(payload: JWTPayload): Decision {
     const grant = readGrant(payload, this.names);
     if (!grant.ok) return { result: 'bad_claims', outcome: { ok: false, status: 401, reason: grant.error } };
     const principal = principalOf(payload, grant.value, this.namespaceLabel);
