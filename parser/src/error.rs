@@ -1,0 +1,57 @@
+//! The error value every stage returns: a message and the byte offset it refers to.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Error {
+    /// Byte offset into the query the error refers to; `None` for errors without a position.
+    pub pos: Option<usize>,
+    pub msg: String,
+}
+
+impl Error {
+    pub fn at(pos: usize, msg: impl Into<String>) -> Error {
+        Error { pos: Some(pos), msg: msg.into() }
+    }
+
+    pub fn plain(msg: impl Into<String>) -> Error {
+        Error { pos: None, msg: msg.into() }
+    }
+
+    /// 1-based line and column (column counts bytes in the line), as Prometheus reports them.
+    pub fn line_col(&self, query: &[u8]) -> Option<(usize, usize)> {
+        let pos = self.pos?;
+        if query.is_empty() || pos > query.len() {
+            return None;
+        }
+        let mut line = 1;
+        let mut last_break: isize = -1;
+        for (i, &b) in query[..pos].iter().enumerate() {
+            if b == b'\n' {
+                line += 1;
+                last_break = i as isize;
+            }
+        }
+        Some((line, (pos as isize - last_break) as usize))
+    }
+
+    /// The full message Prometheus would print, e.g. `1:5: parse error: unexpected <op:+>`.
+    pub fn render(&self, query: &[u8]) -> String {
+        match (self.pos, self.line_col(query)) {
+            (None, _) => self.msg.clone(),
+            (Some(_), Some((l, c))) => format!("{}:{}: parse error: {}", l, c, self.msg),
+            (Some(_), None) if query.is_empty() => {
+                format!("unknown position: parse error: {}", self.msg)
+            }
+            (Some(_), None) => format!("invalid position: parse error: {}", self.msg),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,259 @@
+//! promql_parser: PromQL lexer, parser, type checks, printer and label enforcer,
+//! built to WebAssembly for the promgate gateway (see the `wasm` module for the ABI).
+
+mod ast;
+mod check;
+mod enforce;
+mod error;
+mod functions;
+mod json;
+mod lex;
+mod numbers;
+mod parse;
+mod printer;
+mod regex;
+mod strings;
+mod token;
+
+pub use ast::{Expr, MatchOp, Matcher};
+pub use error::Error;
+
+use error::Result;
+
+/// Queries and selectors larger than this are refused.
+pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
+
+fn check_size(input: &[u8]) -> Result<()> {
+    if input.len() > MAX_INPUT_BYTES {
+        return Err(Error::plain(format!(
+            "query too large: {} bytes (limit {} bytes)",
+            input.len(),
+            MAX_INPUT_BYTES
+        )));
+    }
+    Ok(())
+}
+
+/// Prometheus accepts bytes that are not UTF-8 inside comments; we do not.
+fn check_utf8(input: &[u8]) -> Result<()> {
+    match std::str::from_utf8(input) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Error::at(e.valid_up_to(), "invalid UTF-8 rune")),
+    }
+}
+
+/// Parses and checks a PromQL expression as Prometheus's ParseExpr does.
+pub fn parse_expr(query: &[u8]) -> Result<Expr> {
+    check_size(query)?;
+    let mut e = parse::Parser::new(query).parse_query()?;
+    check::check(&mut e)?;
+    check_utf8(query)?;
+    Ok(e)
+}
+
+/// Canonical PromQL text of `query`.
+pub fn format(query: &[u8]) -> Result<String> {
+    let e = parse_expr(query)?;
+    Ok(printer::print(&e, query.len()))
+}
+
+/// The syntax tree of `query` as JSON.
+pub fn parse_json(query: &[u8]) -> Result<String> {
+    Ok(json::to_json(&parse_expr(query)?))
+}
+
+/// Builds a matcher to enforce, validating it as Prometheus would.
+pub fn matcher(name: &[u8], op: MatchOp, value: &[u8]) -> Result<Matcher> {
+    if name.is_empty() {
+        return Err(Error::plain("invalid matcher: empty label name"));
+    }
+    check_utf8(name).and(check_utf8(value)).map_err(|_| Error::plain("invalid matcher: invalid UTF-8 rune"))?;
+    parse::new_matcher(name.to_vec(), op, value.to_vec())
+        .map_err(|m| Error::plain(format!("invalid matcher {}: {}", strings::go_quote(name), m)))
+}
+
+/// `query` with `extra` appended to every vector selector, as canonical PromQL.
+pub fn enforce(query: &[u8], extra: &[Matcher]) -> Result<String> {
+    let mut e = parse_expr(query)?;
+    enforce::enforce_expr(&mut e, extra);
+    Ok(printer::print(&e, query.len() + 64 * extra.len()))
+}
+
+/// A single series selector (a `match[]` value) with `extra` appended. Like Prometheus's
+/// ParseMetricSelector, it runs no type checks: after enforcement the selector always
+/// holds the caller's own matchers.
+pub fn enforce_selector(selector: &[u8], extra: &[Matcher]) -> Result<String> {
+    check_size(selector)?;
+    let mut vs = parse::Parser::new(selector).parse_selector()?;
+    check_utf8(selector)?;
+    enforce::append(&mut vs, extra);
+    let mut p = printer::Printer::new(selector.len() + 64 * extra.len());
+    p.selector(&vs);
+    Ok(p.out)
+}
+
+/// Decodes the ABI's matcher records: u8 type, u32 LE name length, name, u32 LE value
+/// length, value.
+pub fn decode_matchers(mut buf: &[u8]) -> Result<Vec<Matcher>> {
+    fn take<'a>(buf: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {
+        if buf.len() < n {
+            return Err(Error::plain("invalid matcher encoding: truncated record"));
+        }
+        let (head, rest) = buf.split_at(n);
+        *buf = rest;
+        Ok(head)
+    }
+    fn take_len(buf: &mut &[u8]) -> Result<usize> {
+        let b = take(buf, 4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    }
+    let mut out = Vec::new();
+    while !buf.is_empty() {
+        let op = match take(&mut buf, 1)?[0] {
+            0 => MatchOp::Equal,
+            1 => MatchOp::NotEqual,
+            2 => MatchOp::Regex,
+            3 => MatchOp::NotRegex,
+            t => return Err(Error::plain(format!("invalid matcher encoding: unknown type {}", t))),
+        };
+        let n = take_len(&mut buf)?;
+        let name = take(&mut buf, n)?;
+        let n = take_len(&mut buf)?;
+        let value = take(&mut buf, n)?;
+        out.push(matcher(name, op, value)?);
+    }
+    Ok(out)
+}
+
+/// The outcome of one ABI call: status 0 with the result text, or status 1 with the
+/// rendered error and its 1-based position (0, 0 when it has none).
+pub struct Outcome {
+    pub status: u32,
+    pub text: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Outcome {
+    fn of(input: &[u8], r: Result<String>) -> Outcome {
+        match r {
+            Ok(text) => Outcome { status: 0, text, line: 0, column: 0 },
+            Err(e) => {
+                let (line, column) = e.line_col(input).unwrap_or((0, 0));
+                Outcome { status: 1, text: e.render(input), line: line as u32, column: column as u32 }
+            }
+        }
+    }
+}
+
+pub fn run_format(q: &[u8]) -> Outcome {
+    Outcome::of(q, format(q))
+}
+
+pub fn run_parse(q: &[u8]) -> Outcome {
+    Outcome::of(q, parse_json(q))
+}
+
+pub fn run_enforce(q: &[u8], m: &[u8]) -> Outcome {
+    match decode_matchers(m) {
+        Ok(ms) => Outcome::of(q, enforce(q, &ms)),
+        Err(e) => Outcome::of(b"", Err(e)),
+    }
+}
+
+pub fn run_enforce_selector(q: &[u8], m: &[u8]) -> Outcome {
+    match decode_matchers(m) {
+        Ok(ms) => Outcome::of(q, enforce_selector(q, &ms)),
+        Err(e) => Outcome::of(b"", Err(e)),
+    }
+}
+
+/// The WebAssembly ABI (see the parser package's contract): inputs are written by the
+/// host into buffers from `alloc`; each call leaves its output for `result_ptr` /
+/// `result_len` until the next call.
+#[cfg(target_arch = "wasm32")]
+mod wasm {
+    use super::*;
+
+    static mut RESULT: Vec<u8> = Vec::new();
+    static mut ERROR_LINE: u32 = 0;
+    static mut ERROR_COLUMN: u32 = 0;
+
+    unsafe fn slice<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
+        if len == 0 {
+            &[]
+        } else {
+            std::slice::from_raw_parts(ptr, len)
+        }
+    }
+
+    unsafe fn finish(o: Outcome) -> u32 {
+        RESULT = o.text.into_bytes();
+        ERROR_LINE = o.line;
+        ERROR_COLUMN = o.column;
+        o.status
+    }
+
+    #[no_mangle]
+    pub extern "C" fn alloc(len: usize) -> *mut u8 {
+        let mut buf = Vec::<u8>::with_capacity(len.max(1));
+        let ptr = buf.as_mut_ptr();
+        std::mem::forget(buf);
+        ptr
+    }
+
+    /// # Safety
+    /// `ptr` and `len` must come from one earlier `alloc(len)`.
+    #[no_mangle]
+    pub unsafe extern "C" fn dealloc(ptr: *mut u8, len: usize) {
+        drop(Vec::from_raw_parts(ptr, 0, len.max(1)));
+    }
+
+    /// # Safety
+    /// The pointers must address `len` readable bytes of this module's memory.
+    #[no_mangle]
+    pub unsafe extern "C" fn format(q_ptr: *const u8, q_len: usize) -> u32 {
+        finish(run_format(slice(q_ptr, q_len)))
+    }
+
+    /// # Safety
+    /// As for `format`.
+    #[no_mangle]
+    pub unsafe extern "C" fn parse(q_ptr: *const u8, q_len: usize) -> u32 {
+        finish(run_parse(slice(q_ptr, q_len)))
+    }
+
+    /// # Safety
+    /// As for `format`.
+    #[no_mangle]
+    pub unsafe extern "C" fn enforce(q_ptr: *const u8, q_len: usize, m_ptr: *const u8, m_len: usize) -> u32 {
+        finish(run_enforce(slice(q_ptr, q_len), slice(m_ptr, m_len)))
+    }
+
+    /// # Safety
+    /// As for `format`.
+    #[no_mangle]
+    pub unsafe extern "C" fn enforce_selector(q_ptr: *const u8, q_len: usize, m_ptr: *const u8, m_len: usize) -> u32 {
+        finish(run_enforce_selector(slice(q_ptr, q_len), slice(m_ptr, m_len)))
+    }
+
+    #[no_mangle]
+    pub unsafe extern "C" fn result_ptr() -> *const u8 {
+        RESULT.as_ptr()
+    }
+
+    #[no_mangle]
+    pub unsafe extern "C" fn result_len() -> usize {
+        RESULT.len()
+    }
+
+    #[no_mangle]
+    pub unsafe extern "C" fn error_line() -> u32 {
+        ERROR_LINE
+    }
+
+    #[no_mangle]
+    pub unsafe extern "C" fn error_column() -> u32 {
+        ERROR_COLUMN
+    }
+}

@@ -1,0 +1,279 @@
+//! Canonical PromQL text of a tree, written in one pass into one String. The output is
+//! what Prometheus's printer writes (sorted matchers, canonical keywords and spacing),
+//! except where that would not read back as the same tree: strings escape U+FFFD, and
+//! sub-millisecond durations are written as seconds.
+
+use crate::ast::*;
+use crate::numbers::{seconds_to_ns, write_duration, write_float, write_float_g};
+use crate::strings::write_quoted;
+use crate::token::Kind;
+
+pub struct Printer {
+    pub out: String,
+    /// Scratch space for sorting a selector's matchers.
+    scratch: String,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Printer {
+    pub fn new(capacity: usize) -> Printer {
+        Printer { out: String::with_capacity(capacity), scratch: String::new(), spans: Vec::new() }
+    }
+
+    pub fn expr(&mut self, e: &Expr) {
+        match e {
+            Expr::Number(n) => self.number(n),
+            Expr::String { val, .. } => write_quoted(&mut self.out, val),
+            Expr::Vector(vs) => {
+                self.selector(vs);
+                self.at(vs.at);
+                self.extended(vs);
+                self.offset(&vs.offset);
+            }
+            Expr::Matrix(m) => {
+                self.selector(&m.vs);
+                self.out.push('[');
+                self.dur(&m.range);
+                self.out.push(']');
+                self.extended(&m.vs);
+                self.at(m.vs.at);
+                self.offset(&m.vs.offset);
+            }
+            Expr::Subquery(s) => {
+                self.expr(&s.expr);
+                self.out.push('[');
+                self.dur(&s.range);
+                self.out.push(':');
+                if s.step.is_set() {
+                    self.dur(&s.step);
+                }
+                self.out.push(']');
+                self.at(s.at);
+                self.offset(&s.offset);
+            }
+            Expr::Call(c) => {
+                self.out.push_str(&c.name);
+                self.out.push('(');
+                for (i, a) in c.args.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push_str(", ");
+                    }
+                    self.expr(a);
+                }
+                self.out.push(')');
+            }
+            Expr::Aggregate(a) => {
+                self.out.push_str(a.op.canonical().unwrap_or(""));
+                if a.without || !a.grouping.is_empty() {
+                    self.out.push_str(if a.without { " without (" } else { " by (" });
+                    self.labels(&a.grouping);
+                    self.out.push_str(") ");
+                }
+                self.out.push('(');
+                if let Some(p) = &a.param {
+                    self.expr(p);
+                    self.out.push_str(", ");
+                }
+                self.expr(&a.expr);
+                self.out.push(')');
+            }
+            Expr::Binary(b) => {
+                self.expr(&b.first);
+                for s in &b.steps {
+                    self.out.push(' ');
+                    self.out.push_str(s.op.canonical().unwrap_or(""));
+                    if s.return_bool {
+                        self.out.push_str(" bool");
+                    }
+                    if let Some(vm) = &s.matching {
+                        self.matching(vm);
+                    }
+                    self.out.push(' ');
+                    self.expr(&s.rhs);
+                }
+            }
+            Expr::Unary(u) => {
+                self.out.push_str(if u.op == Kind::Sub { "-" } else { "+" });
+                self.expr(&u.expr);
+            }
+            Expr::Paren(inner, _) => {
+                self.out.push('(');
+                self.expr(inner);
+                self.out.push(')');
+            }
+        }
+    }
+
+    fn number(&mut self, n: &NumberLiteral) {
+        if n.duration {
+            write_duration(&mut self.out, seconds_to_ns(n.val));
+        } else {
+            write_float(&mut self.out, n.val);
+        }
+    }
+
+    fn dur_node(&mut self, d: &DurNode) {
+        match d {
+            DurNode::Number(n) => self.number(n),
+            DurNode::Expr(e) => self.duration_expr(e),
+        }
+    }
+
+    fn duration_expr(&mut self, e: &DurationExpr) {
+        if e.wrapped {
+            self.out.push('(');
+        }
+        match (e.op, &e.lhs, &e.rhs) {
+            (Kind::Step, _, _) => self.out.push_str("step()"),
+            (Kind::Range, _, _) => self.out.push_str("range()"),
+            (Kind::MinOf | Kind::MaxOf, Some(l), Some(r)) => {
+                self.out.push_str(if e.op == Kind::MinOf { "min_of(" } else { "max_of(" });
+                self.dur_node(l);
+                self.out.push_str(", ");
+                self.dur_node(r);
+                self.out.push(')');
+            }
+            (op, None, Some(r)) => {
+                if op == Kind::Sub {
+                    self.out.push('-');
+                }
+                self.dur_node(r);
+            }
+            (op, Some(l), Some(r)) => {
+                self.dur_node(l);
+                self.out.push(' ');
+                self.out.push_str(op.canonical().unwrap_or(""));
+                self.out.push(' ');
+                self.dur_node(r);
+            }
+            _ => {}
+        }
+        if e.wrapped {
+            self.out.push(')');
+        }
+    }
+
+    fn dur(&mut self, d: &Dur) {
+        match d {
+            Dur::Nanos(ns) => write_duration(&mut self.out, *ns),
+            Dur::Expr(e) => self.duration_expr(e),
+        }
+    }
+
+    fn offset(&mut self, d: &Dur) {
+        if d.is_set() {
+            self.out.push_str(" offset ");
+            self.dur(d);
+        }
+    }
+
+    fn at(&mut self, at: AtModifier) {
+        use std::fmt::Write;
+        match at {
+            AtModifier::None => {}
+            AtModifier::Timestamp(ms) => {
+                let _ = write!(self.out, " @ {:.3}", ms as f64 / 1000.0);
+            }
+            AtModifier::Start => self.out.push_str(" @ start()"),
+            AtModifier::End => self.out.push_str(" @ end()"),
+        }
+    }
+
+    fn extended(&mut self, vs: &VectorSelector) {
+        if vs.anchored {
+            self.out.push_str(" anchored");
+        } else if vs.smoothed {
+            self.out.push_str(" smoothed");
+        }
+    }
+
+    fn matching(&mut self, vm: &VectorMatching) {
+        let grouped = vm.card == Card::ManyToOne || vm.card == Card::OneToMany;
+        if !vm.labels.is_empty() || vm.on || grouped {
+            self.out.push_str(if vm.on { " on (" } else { " ignoring (" });
+            self.labels(&vm.labels);
+            self.out.push(')');
+        }
+        if grouped {
+            self.out.push_str(if vm.card == Card::ManyToOne { " group_left (" } else { " group_right (" });
+            self.labels(&vm.include);
+            self.out.push(')');
+        }
+        match (vm.fill_lhs, vm.fill_rhs) {
+            (Some(l), Some(r)) if l == r => {
+                self.out.push_str(" fill (");
+                write_float_g(&mut self.out, l);
+                self.out.push(')');
+            }
+            (l, r) => {
+                if let Some(l) = l {
+                    self.out.push_str(" fill_left (");
+                    write_float_g(&mut self.out, l);
+                    self.out.push(')');
+                }
+                if let Some(r) = r {
+                    self.out.push_str(" fill_right (");
+                    write_float_g(&mut self.out, r);
+                    self.out.push(')');
+                }
+            }
+        }
+    }
+
+    fn labels(&mut self, labels: &[Vec<u8>]) {
+        for (i, l) in labels.iter().enumerate() {
+            if i > 0 {
+                self.out.push_str(", ");
+            }
+            write_label_name(&mut self.out, l);
+        }
+    }
+
+    /// `name{matchers}` with the matchers sorted by their text, as Prometheus prints them.
+    pub fn selector(&mut self, vs: &VectorSelector) {
+        // The name is a metric identifier from the lexer, hence ASCII.
+        self.out.push_str(&String::from_utf8_lossy(&vs.name));
+        self.scratch.clear();
+        self.spans.clear();
+        for m in &vs.matchers {
+            if m.name == METRIC_NAME && m.op == MatchOp::Equal && m.value == vs.name && !m.value.is_empty() {
+                continue;
+            }
+            let start = self.scratch.len();
+            write_label_name(&mut self.scratch, &m.name);
+            self.scratch.push_str(m.op.as_str());
+            write_quoted(&mut self.scratch, &m.value);
+            self.spans.push((start, self.scratch.len()));
+        }
+        if self.spans.is_empty() {
+            return;
+        }
+        let scratch = &self.scratch;
+        self.spans.sort_by(|a, b| scratch[a.0..a.1].cmp(&scratch[b.0..b.1]));
+        self.out.push('{');
+        for (i, &(s, e)) in self.spans.iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            self.out.push_str(&self.scratch[s..e]);
+        }
+        self.out.push('}');
+    }
+}
+
+/// Label names print bare when they are legacy identifiers, quoted otherwise.
+fn write_label_name(out: &mut String, name: &[u8]) {
+    let bare = !name.is_empty()
+        && name.iter().enumerate().all(|(i, &c)| c == b'_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
+    if bare {
+        out.push_str(std::str::from_utf8(name).unwrap_or(""));
+    } else {
+        write_quoted(out, name);
+    }
+}
+
+pub fn print(e: &Expr, size_hint: usize) -> String {
+    let mut p = Printer::new(size_hint + size_hint / 4 + 16);
+    p.expr(e);
+    p.out
+}
