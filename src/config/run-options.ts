@@ -78,9 +78,9 @@ export function parseSize(value: string): number {
 }
 
 /** Comma-separated, and repeatable like k8spin's string slices; the first given value replaces the default. */
-function pathList(value: string, previous: string | string[]): string[] {
+function pathList(value: string, previous: string | string[] | undefined): string[] {
   const items = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  return typeof previous === 'string' ? items : [...previous, ...items];
+  return Array.isArray(previous) ? [...previous, ...items] : items;
 }
 
 function oneOf<T extends string>(choices: readonly T[]) {

@@ -1,0 +1,158 @@
+// The command line as operators use it: --help, --version, bad flags and values (one line, status 2),
+// k8spin's environment variables, Go-style single-dash flags, and `promgate enforce`.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { Command } from 'commander';
+import { enforce, enforceSelector } from 'promql-parser-wasm';
+import { addRunOptions, parseDuration, parseSize, toRunOptions } from '../src/config/run-options.js';
+import { ROOT, cliCommand } from './support/gateway.js';
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const [bin, argv] = cliCommand(args);
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PROM_PROXY_')));
+  const r = spawnSync(bin, argv, { cwd: ROOT, env: { ...clean, ...env }, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Parses `run` flags without running anything. */
+function runOptions(args: string[], env: Record<string, string> = {}) {
+  const saved = { ...process.env };
+  for (const key of Object.keys(process.env)) if (key.startsWith('PROM_PROXY_')) delete process.env[key];
+  Object.assign(process.env, env);
+  try {
+    const command = addRunOptions(new Command('run').exitOverride().configureOutput({ writeErr: () => {} }));
+    command.parse(args, { from: 'user' });
+    return toRunOptions(command);
+  } finally {
+    process.env = saved;
+  }
+}
+
+describe('promgate CLI', () => {
+  it('--version prints the package version, --help lists the commands', () => {
+    const { version } = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8'));
+    assert.deepEqual(cli(['--version']), { status: 0, stdout: `${version}\n`, stderr: '' });
+    const help = cli(['--help']);
+    assert.equal(help.status, 0);
+    for (const command of ['run', 'enforce', 'hash-password', 'token']) assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
+    const runHelp = cli(['run', '--help']);
+    for (const flag of ['--port', '--prometheus-endpoint', '--reload-interval', '--unprotected-endpoints', '--protected-endpoints', '--auth-type', '--auth-config', '--namespace-label', '--internal-port', '--upstream-timeout', '--max-body-size', '--log-level']) {
+      assert.match(runHelp.stdout, new RegExp(flag));
+    }
+  });
+
+  for (const [args, env] of [
+    [['run', '--port', 'abc'], {}],
+    [['run', '--no-such-flag'], {}],
+    [['run', '--auth-type', 'ldap'], {}],
+    [['run', '--upstream-timeout', 'soon'], {}],
+    [['run', '--max-body-size', '10XB'], {}],
+    [['run', '--prometheus-endpoint', 'ftp://x'], {}],
+    [['run', '--unprotected-endpoints', '/api/v1/query'], {}],
+    [['run', '--unprotected-endpoints', '//-/healthy'], {}],
+    [['run'], { PROM_PROXY_PORT: '70000' }],
+    [['run'], { PROM_PROXY_RELOAD_INTERVAL: 'often' }],
+    [['no-such-command'], {}],
+  ] as [string[], Record<string, string>][]) {
+    it(`${args.join(' ')} ${JSON.stringify(env)}: one line on stderr, status 2`, () => {
+      const r = cli(args, env);
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /^error: /);
+    });
+  }
+
+  it('enforce prints the query as sent upstream', () => {
+    const matchers = [
+      { name: 'namespace', type: '=~' as const, value: 'a|b\\.c' },
+      { name: 'team', type: '=' as const, value: 'x' },
+    ];
+    const r = cli(['enforce', '--namespace', 'a', '--namespace', 'b.c', '--label', 'team=x', 'sum(rate(http_requests_total[5m]))']);
+    assert.deepEqual(r, { status: 0, stdout: `${enforce('sum(rate(http_requests_total[5m]))', matchers)}\n`, stderr: '' });
+    const selector = cli(['enforce', '--selector', '--label', 'team=x', 'up']);
+    assert.equal(selector.stdout, `${enforceSelector('up', [{ name: 'team', type: '=', value: 'x' }])}\n`);
+    const bad = cli(['enforce', '--namespace', 'a', 'sum(']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^error: .*parse error/);
+    assert.equal(cli(['enforce', 'up']).status, 2);
+  });
+});
+
+describe('run options', () => {
+  it("has k8spin's defaults", () => {
+    const r = runOptions([]);
+    assert.ok(r.ok);
+    assert.equal(r.value.port, 9092);
+    assert.equal(r.value.prometheusEndpoint.href, 'http://localhost:9090/');
+    assert.equal(r.value.reloadIntervalMinutes, 5);
+    assert.deepEqual(r.value.unprotectedEndpoints, ['/-/healthy', '/-/ready']);
+    assert.equal(r.value.protectedEndpoints, undefined);
+    assert.equal(r.value.authType, 'basic');
+    assert.equal(r.value.authConfig, 'authn.yaml');
+    assert.equal(r.value.namespaceLabel, 'namespace');
+    assert.equal(r.value.internalPort, 9093);
+    assert.equal(r.value.upstreamTimeoutMs, 150_000);
+    assert.equal(r.value.maxBodySize, 10 * 1024 * 1024);
+    assert.equal(r.value.logLevel, 'info');
+    assert.deepEqual(r.value.jwt, { requireExp: false, leewaySeconds: 60, namespacesClaim: 'namespaces', labelsClaim: 'labels', tenantClaim: 'tenant_id' });
+  });
+
+  it("reads k8spin's environment variables, flags winning over them", () => {
+    const r = runOptions(['--port', '8000'], {
+      PROM_PROXY_PORT: '7000',
+      PROM_PROXY_PROMETHEUS_ENDPOINT: 'http://mimir:8080/prometheus',
+      PROM_PROXY_RELOAD_INTERVAL: '0',
+      PROM_PROXY_UNPROTECTED_ENDPOINTS: '/-/healthy',
+      PROM_PROXY_PROTECTED_ENDPOINTS: '/api/v1/query,/federate',
+      PROM_PROXY_AUTH_TYPE: 'jwt',
+      PROM_PROXY_AUTH_CONFIG: 'https://idp/jwks.json',
+      PROM_PROXY_JWT_SECRET: 's3cret',
+      PROM_PROXY_JWT_REQUIRE_EXP: 'true',
+    });
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(r.value.port, 8000);
+    assert.equal(r.value.prometheusEndpoint.href, 'http://mimir:8080/prometheus');
+    assert.equal(r.value.reloadIntervalMinutes, 0);
+    assert.deepEqual(r.value.unprotectedEndpoints, ['/-/healthy']);
+    assert.deepEqual(r.value.protectedEndpoints, ['/api/v1/query', '/federate']);
+    assert.equal(r.value.authType, 'jwt');
+    assert.equal(r.value.authConfig, 'https://idp/jwks.json');
+    assert.equal(r.value.jwt.secret, 's3cret');
+    assert.equal(r.value.jwt.requireExp, true);
+  });
+
+  it('takes repeated and comma-separated endpoint lists', () => {
+    const r = runOptions(['--unprotected-endpoints', '/-/healthy,/-/ready', '--unprotected-endpoints', '/api/v1/status/buildinfo']);
+    assert.ok(r.ok);
+    assert.deepEqual(r.value.unprotectedEndpoints, ['/-/healthy', '/-/ready', '/api/v1/status/buildinfo']);
+  });
+
+  it('leaves --auth-config empty for jwt with a secret or key and no explicit --auth-config', () => {
+    const r = runOptions(['--auth-type', 'jwt', '--jwt-secret', 'x']);
+    assert.ok(r.ok);
+    assert.equal(r.value.authConfig, '');
+  });
+
+  it('parses durations and sizes as operators write them', () => {
+    assert.equal(parseDuration('30s'), 30_000);
+    assert.equal(parseDuration('2m'), 120_000);
+    assert.equal(parseDuration('1m30s'), 90_000);
+    assert.equal(parseDuration('500ms'), 500);
+    assert.equal(parseDuration('45'), 45_000);
+    assert.equal(parseSize('10MiB'), 10 * 1024 * 1024);
+    assert.equal(parseSize('512KiB'), 512 * 1024);
+    assert.equal(parseSize('1MB'), 1_000_000);
+    assert.equal(parseSize('4096'), 4096);
+    for (const bad of ['', '0s', '-1s', '1d', 'm']) assert.throws(() => parseDuration(bad), bad);
+    for (const bad of ['', '0', '1XB', 'MiB', '-5']) assert.throws(() => parseSize(bad), bad);
+  });
+
+  it('reads Go-style single-dash flags of run', () => {
+    const r = cli(['run', '-port=abc']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--port/);
+  });
+});
