@@ -55,7 +55,7 @@ describe('promgate run --auth-type jwt, against a real Prometheus', () => {
     await fixture?.stop();
   });
 
-  const QUERIES = ['up', 'up{namespace="tenant-b"}', 'sum by (namespace) (rate(http_requests_total[5m]))', '{__name__=~"kube.*"}'];
+  const QUERIES = ['up', 'up{namespace="tenant-b"}', 'count by (namespace, code) (http_requests_total)', '{__name__=~"kube.*"}', 'node_load1'];
 
   async function sameAsSubset(headers: Record<string, string>, subset: string): Promise<void> {
     for (const query of QUERIES) {
@@ -106,13 +106,16 @@ describe('promgate run --auth-type jwt, against a real Prometheus', () => {
       ['not yet valid', await rs256({ namespaces: ['tenant-a'], nbf: nowSeconds() + 3600 }), 401],
       ['unknown kid', await new SignJWT({ namespaces: ['tenant-a'] }).setProtectedHeader({ alg: 'RS256', kid: 'other' }).sign(rsa.privateKey), 401],
       ['namespaces of the wrong type', await rs256({ namespaces: 'tenant-a,tenant-b'.split(',').map((n) => ({ n })) }), 401],
-      ['huge', await rs256({ namespaces: ['tenant-a'], pad: 'x'.repeat(12 * 1024) }), 401],
       ['no grant', await rs256({ sub: 'nobody' }), 403],
     ];
     for (const [name, token, want] of refusals) {
       assert.equal((await status({ authorization: `Bearer ${token}` }))[0], want, name);
     }
-    assert.match(gateway.log(), /claim "namespaces" must be/);
+    // Over promgate's 16 KiB cap is also over Node's default header limit, which answers first.
+    const huge = await rs256({ namespaces: ['tenant-a'], pad: 'x'.repeat(16 * 1024) });
+    assert.ok([401, 431].includes((await status({ authorization: `Bearer ${huge}` }))[0]));
+    // The reason is in the request's log line (JSON, hence the escaped quotes), never in the answer.
+    assert.match(gateway.log(), /"status":401,.*"note":"claim \\"namespaces\\" must be/);
   });
 });
 
