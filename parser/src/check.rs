@@ -68,7 +68,7 @@ fn expect_type(e: &mut Expr, want: ValueType, context: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_selector(vs: &VectorSelector) -> Result<()> {
+pub fn check_selector(vs: &VectorSelector) -> Result<()> {
     if !vs.name.is_empty() {
         let own = &vs.matchers[..vs.matchers.len() - 1];
         if let Some(m) = own.iter().find(|m| m.name == METRIC_NAME) {
@@ -200,7 +200,6 @@ fn check_binary(b: &mut Binary) -> Result<ValueType> {
     use ValueType::*;
     let start = b.first.pos();
     let mut lt = check(&mut b.first)?;
-    let mut lhs_pos = start;
     for step in b.steps.iter_mut() {
         let rt = check(&mut step.rhs)?;
         let op = step.op;
@@ -224,7 +223,7 @@ fn check_binary(b: &mut Binary) -> Result<ValueType> {
             }
         }
         if !(Scalar.accepts(lt) || Vector.accepts(lt)) {
-            return Err(Error::at(lhs_pos, "binary expression must contain only scalar and instant vector types"));
+            return Err(Error::at(start, "binary expression must contain only scalar and instant vector types"));
         }
         if !(Scalar.accepts(rt) || Vector.accepts(rt)) {
             return Err(Error::at(step.rhs.pos(), "binary expression must contain only scalar and instant vector types"));
@@ -257,7 +256,6 @@ fn check_binary(b: &mut Binary) -> Result<ValueType> {
             ));
         }
         lt = binary_result(lt, rt);
-        lhs_pos = start;
     }
     Ok(lt)
 }

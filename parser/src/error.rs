@@ -18,10 +18,11 @@ impl Error {
         Error { pos: None, msg: msg.into() }
     }
 
-    /// 1-based line and column (column counts bytes in the line), as Prometheus reports them.
+    /// 1-based line and column (column counts bytes in the line), as Prometheus reports
+    /// them; an empty query has its errors at 1:1 (where Prometheus says "unknown position").
     pub fn line_col(&self, query: &[u8]) -> Option<(usize, usize)> {
         let pos = self.pos?;
-        if query.is_empty() || pos > query.len() {
+        if pos > query.len() {
             return None;
         }
         let mut line = 1;
@@ -40,9 +41,6 @@ impl Error {
         match (self.pos, self.line_col(query)) {
             (None, _) => self.msg.clone(),
             (Some(_), Some((l, c))) => format!("{}:{}: parse error: {}", l, c, self.msg),
-            (Some(_), None) if query.is_empty() => {
-                format!("unknown position: parse error: {}", self.msg)
-            }
             (Some(_), None) => format!("invalid position: parse error: {}", self.msg),
         }
     }

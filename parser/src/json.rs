@@ -1,6 +1,7 @@
 //! The tree as JSON, for tools and tests: node kinds and fields follow Prometheus's AST
 //! (no positions). Non-finite numbers are strings ("NaN", "+Inf", "-Inf"); durations are
-//! integer nanoseconds; strings that are not UTF-8 show U+FFFD for the bad bytes.
+//! integer nanoseconds; strings that are not UTF-8 show U+FFFD for the bad bytes;
+//! matchers are listed in a canonical order.
 
 use crate::ast::*;
 use crate::numbers::write_float;
@@ -120,7 +121,10 @@ fn selector(out: &mut String, vs: &VectorSelector) {
     string(out, &vs.name);
     key(out, "matchers");
     out.push('[');
-    for (i, m) in vs.matchers.iter().enumerate() {
+    // Matcher order carries no meaning (the printer sorts them): list them sorted.
+    let mut sorted: Vec<&Matcher> = vs.matchers.iter().collect();
+    sorted.sort_by(|a, b| (&a.name, a.op.as_str(), &a.value).cmp(&(&b.name, b.op.as_str(), &b.value)));
+    for (i, m) in sorted.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }

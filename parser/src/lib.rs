@@ -42,10 +42,19 @@ fn check_utf8(input: &[u8]) -> Result<()> {
     }
 }
 
+/// Bytes that are not UTF-8 are refused as such, wherever they stand: when parsing failed
+/// at or after the first bad byte, that byte is the error.
+fn prefer_utf8_error(query: &[u8], e: Error) -> Error {
+    match check_utf8(query) {
+        Err(bad) if e.msg != bad.msg && e.pos.map_or(true, |p| p >= bad.pos.unwrap_or(0)) => bad,
+        _ => e,
+    }
+}
+
 /// Parses and checks a PromQL expression as Prometheus's ParseExpr does.
 pub fn parse_expr(query: &[u8]) -> Result<Expr> {
     check_size(query)?;
-    let mut e = parse::Parser::new(query).parse_query()?;
+    let mut e = parse::Parser::new(query).parse_query().map_err(|e| prefer_utf8_error(query, e))?;
     check::check(&mut e)?;
     check_utf8(query)?;
     Ok(e)
@@ -79,12 +88,12 @@ pub fn enforce(query: &[u8], extra: &[Matcher]) -> Result<String> {
     Ok(printer::print(&e, query.len() + 64 * extra.len()))
 }
 
-/// A single series selector (a `match[]` value) with `extra` appended. Like Prometheus's
-/// ParseMetricSelector, it runs no type checks: after enforcement the selector always
-/// holds the caller's own matchers.
+/// A single series selector (a `match[]` value) with `extra` appended. The selector gets
+/// the checks Prometheus's API makes on `match[]` (a non-empty matcher, one metric name).
 pub fn enforce_selector(selector: &[u8], extra: &[Matcher]) -> Result<String> {
     check_size(selector)?;
-    let mut vs = parse::Parser::new(selector).parse_selector()?;
+    let mut vs = parse::Parser::new(selector).parse_selector().map_err(|e| prefer_utf8_error(selector, e))?;
+    check::check_selector(&vs)?;
     check_utf8(selector)?;
     enforce::append(&mut vs, extra);
     let mut p = printer::Printer::new(selector.len() + 64 * extra.len());
