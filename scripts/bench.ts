@@ -1,0 +1,98 @@
+// npm run bench: requests/s, latency (p50, p99) and CPU time per request of promgate (authenticated, enforced,
+// proxied) against the upstream itself and a bare Node.js proxy, all in one run on loopback, printed as ratios.
+// Needs wrk and a build (`npm run build`).  Env: DURATION (s, default 10), CONNS (default 32), QUERY.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DURATION = Number(process.env.DURATION ?? 10);
+const CONNS = Number(process.env.CONNS ?? 32);
+const QUERY = process.env.QUERY ?? 'sum by (pod) (rate(http_requests_total{code="500",job=~"api|web"}[5m]))';
+const AUTH = `Authorization: Basic ${Buffer.from('alice:alice-pass').toString('base64')}`;
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const [UPSTREAM, FLOOR, PROMGATE, INTERNAL] = [18180, 18181, 18182, 18183];
+
+const children: ChildProcess[] = [];
+const start = (args: string[]): ChildProcess => {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(child);
+  return child;
+};
+process.on('exit', () => children.forEach((c) => c.kill()));
+
+/** user+system CPU seconds of a process so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+async function waitFor(url: string, headers: Record<string, string> = {}): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(url, { headers })).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+interface Figures { name: string; rps: number; p50: number; p99: number; cpuUs: number; errors: number }
+
+const ms = (text: string | undefined): number => {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text ?? '');
+  if (m === null) return NaN;
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+};
+
+function measure(name: string, port: number, pid: number): Figures {
+  const url = `http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(QUERY)}`;
+  spawnSync('wrk', ['-t1', `-c${CONNS}`, '-d2s', '-H', AUTH, url]);
+  const before = cpuSeconds(pid);
+  const out = spawnSync('wrk', ['-t1', `-c${CONNS}`, `-d${DURATION}s`, '--latency', '-H', AUTH, url], { encoding: 'utf8' }).stdout;
+  const cpu = cpuSeconds(pid) - before;
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  return {
+    name,
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p50: ms(/ 50%\s+(\S+)/.exec(out)?.[1]),
+    p99: ms(/ 99%\s+(\S+)/.exec(out)?.[1]),
+    cpuUs: requests > 0 ? (cpu * 1e6) / requests : NaN,
+    errors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors: .*?(\d+)/.exec(out)?.[1] ?? 0),
+  };
+}
+
+if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed (apt-get install wrk)');
+if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('build first: npm run build');
+
+const dir = mkdtempSync(join(tmpdir(), 'promgate-bench-'));
+const users = join(dir, 'users.yaml');
+writeFileSync(users, 'users:\n  - username: alice\n    password: alice-pass\n    namespace: tenant-a\n');
+const upstream = start(['--import', 'tsx', 'scripts/bench/static-upstream.ts', String(UPSTREAM)]);
+const floor = start(['--import', 'tsx', 'scripts/bench/node-floor.ts', String(FLOOR), `http://127.0.0.1:${UPSTREAM}`]);
+// LOG=warn measures promgate without its per-request log line.
+const promgate = start([
+  'dist/cli.js', 'run', '--port', String(PROMGATE), '--internal-port', String(INTERNAL),
+  '--prometheus-endpoint', `http://127.0.0.1:${UPSTREAM}`, '--auth-config', users, '--log-level', process.env.LOG ?? 'info',
+]);
+await waitFor(`http://127.0.0.1:${UPSTREAM}/`);
+await waitFor(`http://127.0.0.1:${FLOOR}/`);
+await waitFor(`http://127.0.0.1:${INTERNAL}/readyz`);
+
+console.log(`query: ${QUERY}  connections: ${CONNS}  duration: ${DURATION}s  log level: ${process.env.LOG ?? 'info'}`);
+const rows = [measure('upstream', UPSTREAM, upstream.pid!), measure('floor', FLOOR, floor.pid!), measure('promgate', PROMGATE, promgate.pid!)];
+for (const r of rows) {
+  console.log(
+    `${r.name.padEnd(9)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(6)} ms  cpu/req ${r.cpuUs.toFixed(0).padStart(4)} us  errors ${r.errors}`,
+  );
+}
+const [up, fl, pg] = rows as [Figures, Figures, Figures];
+console.log(
+  `promgate/floor: cpu/req ${(pg.cpuUs / fl.cpuUs).toFixed(2)}  req/s ${(pg.rps / fl.rps).toFixed(2)}  p99 ${(pg.p99 / fl.p99).toFixed(2)}   ` +
+    `promgate/upstream: req/s ${(pg.rps / up.rps).toFixed(2)}  p99 ${(pg.p99 / up.p99).toFixed(2)}`,
+);
+process.exit(pg.errors > 0 ? 1 : 0);

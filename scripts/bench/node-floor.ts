@@ -1,0 +1,17 @@
+// The floor: the least a Node.js reverse proxy does per request (no auth, no parsing, no logging), with Node's
+// own client and a keep-alive pool. promgate's cost is read against it.   node --import tsx node-floor.ts PORT UPSTREAM
+import { Agent, createServer, request } from 'node:http';
+
+const upstream = new URL(process.argv[3]!);
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+createServer((req, res) => {
+  const out = request(
+    { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host }, agent },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  out.on('error', () => res.writeHead(502).end());
+  req.pipe(out);
+}).listen(Number(process.argv[2]), '127.0.0.1');
