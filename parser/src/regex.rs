@@ -9,11 +9,16 @@
 //! The parser mirrors the shape of Go's `regexp/syntax` parser: an explicit stack of
 //! parsed pieces with pseudo entries for `(` and `|`, so no input can make it recurse,
 //! and everything is linear in the length of the pattern. Go's resource limits
-//! (nesting height 1000, repeat counts 1000 and their nested product, compiled size,
-//! rune count of character classes) are reproduced on a tree of the same shape, so the
-//! same patterns are refused with the same message. The limits are computed without
-//! Go's alternation factoring, which only ever makes Go's tree smaller; patterns right
-//! at a size boundary may therefore be judged slightly more strictly than Go does.
+//! (tree height 1000, repeat counts 1000 and their nested product, compiled size,
+//! rune count of character classes) are reproduced from per-entry facts (height,
+//! size, counted repetitions) that follow Go's tree shape, so the same patterns are
+//! refused with the same message, in the same order as other errors.
+//!
+//! Known difference: Go factors common prefixes out of alternations (`abc|abd` becomes
+//! `ab[cd]`), which changes its tree's size and height; that factoring is not
+//! reproduced. It only matters for patterns at Go's size or height limits built from
+//! alternatives sharing prefixes (for example 500 alternatives `ac|aac|aaac|...`,
+//! which Go refuses as too deep and this accepts).
 
 use std::fmt::Write as _;
 
