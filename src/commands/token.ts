@@ -8,7 +8,7 @@ import {
   signingKeyFromSecret,
   type SigningKey,
 } from '../auth/jwt/mint.js';
-import type { Result } from '../result.js';
+import { err, ok, type Result } from '../result.js';
 
 interface TokenFlags {
   secret?: string;
@@ -51,21 +51,21 @@ function version(value: string): number {
 
 function readFlagFile(file: string): Result<string, string> {
   try {
-    return { ok: true, value: readFileSync(file, 'utf8') };
+    return ok(readFileSync(file, 'utf8'));
   } catch (e) {
-    return { ok: false, error: `cannot read ${file}: ${(e as Error).message}` };
+    return err(`cannot read ${file}: ${(e as Error).message}`);
   }
 }
 
 function signingKey(flags: TokenFlags): Result<SigningKey, string> {
   const given = [flags.secret, flags.privateKey, flags.jwks].filter((v) => v !== undefined).length;
-  if (given !== 1) return { ok: false, error: 'give exactly one of --secret, --private-key or --jwks' };
+  if (given !== 1) return err('give exactly one of --secret, --private-key or --jwks');
   if (flags.secret !== undefined) return signingKeyFromSecret(flags.secret, flags.algorithm, flags.kid);
   const file = (flags.privateKey ?? flags.jwks)!;
   const text = readFlagFile(file);
   if (!text.ok) return text;
   if (flags.privateKey !== undefined) return signingKeyFromPem(text.value, file, flags.algorithm, flags.kid);
-  if (flags.kid === undefined) return { ok: false, error: '--jwks needs --kid to pick the key' };
+  if (flags.kid === undefined) return err('--jwks needs --kid to pick the key');
   return signingKeyFromJwks(text.value, file, flags.kid, flags.algorithm);
 }
 

@@ -16,10 +16,13 @@ async function watchedKeySource(file: string, intervalMinutes: number, what: str
 
 /** A local JWKS file (k8spin's --auth-config FILE). */
 export function jwksFileSource(file: string, intervalMinutes: number, deps: Deps): Promise<Result<KeySource, string>> {
+  // The file is parsed on every periodic re-read; say what it holds only when it changed.
+  let logged: string | undefined;
   return watchedKeySource(file, intervalMinutes, 'JWKS', (text, name) => {
     const parsed = parseJwksText(text, name);
     if (!parsed.ok) return parsed;
-    logJwks(parsed.value.keys, parsed.value.skipped, name, deps);
+    if (text !== logged) logJwks(parsed.value.keys, parsed.value.skipped, name, deps);
+    logged = text;
     return ok(parsed.value.keys);
   }, deps);
 }

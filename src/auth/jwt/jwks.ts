@@ -43,7 +43,7 @@ function kidOf(jwk: unknown): string {
 }
 
 /** One JWK to a verification key, using only its public members; a string says why it cannot be used. */
-export function jwkToVerificationKey(jwk: unknown, origin: string): VerificationKey | string {
+function jwkToVerificationKey(jwk: unknown, origin: string): VerificationKey | string {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return 'not an object';
   const j = jwk as Record<string, unknown>;
   if (j.kid !== undefined && typeof j.kid !== 'string') return '"kid" is not a string';

@@ -13,7 +13,6 @@ export interface VerifyOptions {
 
 export interface Verified {
   readonly payload: JWTPayload;
-  readonly kid?: string;
   /** The key set the token was verified against (a cached result is only good for this set). */
   readonly keys: readonly VerificationKey[];
 }
@@ -65,7 +64,7 @@ export async function verifyToken(token: string, ring: KeyRing, options: VerifyO
   for (const key of usable) {
     try {
       const { payload } = await jwtVerify(token, key.key, { ...verifyOptions, algorithms: [...key.algorithms] });
-      return ok({ payload, kid, keys });
+      return ok({ payload, keys });
     } catch (e) {
       // A bad signature (or a key jose refuses, e.g. RSA under 2048 bits) means: try the next key.
       // Anything else was found after the signature verified, so it is the answer.
