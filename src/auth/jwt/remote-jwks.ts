@@ -58,7 +58,8 @@ class RemoteJwks implements KeySource {
 
   start(): void {
     if (this.opts.refreshIntervalMs > 0) {
-      this.timer = setInterval(() => void this.refresh(), this.opts.refreshIntervalMs);
+      // setInterval fires at once beyond 2^31-1 ms, which would hammer the identity provider.
+      this.timer = setInterval(() => void this.refresh(), Math.min(this.opts.refreshIntervalMs, 2 ** 31 - 1));
       this.timer.unref();
     }
   }
