@@ -1849,6 +1849,50 @@ mod tests {
     }
 
     #[test]
+    fn corner_cases() {
+        run(&[
+            ("(?i)k", NonEmpty),
+            ("(?i)[k]*", Empty),
+            ("[\\d-\\w]", NonEmpty),
+            ("x{2}{,3}", NonEmpty),
+            ("a{,}", NonEmpty),
+            ("(?P<n>)", Empty),
+            ("\\0123", NonEmpty),
+            ("[\\pN-z]", NonEmpty),
+            ("[^\\PN]", NonEmpty),
+            ("(?i)\\Q*\\E+", NonEmpty),
+            ("a||*", Error(ARGUMENT, "*")),
+            ("()+*", Error(NESTED, "+*")),
+            ("(?:a|(?:b|(?:c|)))", Empty),
+            ("[a-\\x{10FFFF}]", NonEmpty),
+            ("[\\x{10FFFF}-a]", Error(RANGE, "\\x{10FFFF}-a")),
+            ("[\\x{D800}]", NonEmpty),
+            ("\\x{D800}", NonEmpty),
+            ("\\x{FFFF}*", Empty),
+            ("(?m:^)$", Empty),
+            ("(?s-m:.)", NonEmpty),
+            ("(?U)(?-U)x+?", NonEmpty),
+            ("(?i)(?P<Name_1>x)", NonEmpty),
+            ("a{1000}b{1000}", NonEmpty),
+            ("(?:a{1000}){1}", NonEmpty),
+            ("(?:a{1000}){0,1}", Empty),
+            ("(?:a{1000})?{2}", Error(NESTED, "?{2}")),
+            ("(?:(?:a){0}){1000}", Empty),
+            ("(?:a{2}){0}{3}", Error(NESTED, "{0}{3}")),
+            ("(?:x{0,1000}){1}", Empty),
+            ("[[:alpha:]-z]", NonEmpty),
+            ("[a-[:alpha:]]", Error(RANGE, "a-[")),
+            ("[[.a.]]", NonEmpty),
+            ("[[=a=]]", NonEmpty),
+            ("\\pLl", NonEmpty),
+            ("\\p{Zs}|", Empty),
+            ("\\P{Any}?", Empty),
+            ("\\z*", Empty),
+            ("\\A+", Empty),
+        ]);
+    }
+
+    #[test]
     fn errors_come_in_go_order() {
         run(&[
             // The first problem met while scanning left to right wins.
