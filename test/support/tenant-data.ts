@@ -61,24 +61,28 @@ function series(name: string, labels: Labels, value: (t: number) => number | und
 }
 
 function counter(name: string, labels: Labels, perSecond: number): Series {
-  const jitter = seeded(name, labels);
-  return series(name, labels, (t) => perSecond * t + Math.floor(jitter() * 3));
+  const jitter = noise(name, labels);
+  return series(name, labels, (t) => perSecond * t + Math.floor(jitter(t) * 3));
 }
 
 function gauge(name: string, labels: Labels, base: number): Series {
-  const jitter = seeded(name, labels);
-  return series(name, labels, (t) => Math.round(base * (1 + 0.2 * Math.sin(t / 600)) + jitter() * 1000) / 1);
+  const jitter = noise(name, labels);
+  return series(name, labels, (t) => Math.round(base * (1 + 0.2 * Math.sin(t / 600)) + jitter(t) * 1000));
 }
 
-/** A small deterministic generator per series, so the data is the same on every run and machine. */
-function seeded(name: string, labels: Labels): () => number {
+/**
+ * Noise in [0, 1) that depends only on the series and the time, so that every server holding a series
+ * (the shared one and a tenant's) has the very same samples, whatever order they are generated in.
+ */
+function noise(name: string, labels: Labels): (t: number) => number {
+  const seed = fnv1a(name + JSON.stringify(Object.entries(labels).sort()));
+  return (t) => fnv1a(`${seed}:${t}`) / 2 ** 32;
+}
+
+function fnv1a(text: string): number {
   let h = 2166136261;
-  for (const ch of name + JSON.stringify(Object.entries(labels).sort())) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
-  let state = h >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
 }
 
 /** The series as OpenMetrics text, as promtool's create-blocks-from openmetrics reads it. */
