@@ -45,7 +45,8 @@ pub fn check_bytes(pattern: &[u8]) -> Result<bool, String> {
         // Prometheus then compiles `^(?s:` + the parsed pattern + `)$`, whose
         // concatenation can take the tree one level over Go's height limit.
         Ok(root) if wrapped_height(&root) > MAX_HEIGHT => {
-            let mut message = String::from("error parsing regexp: expression nests too deeply: `^(?s:");
+            let mut message =
+                String::from("error parsing regexp: expression nests too deeply: `^(?s:");
             push_lossy(&mut message, pattern);
             message.push_str(")$`");
             Err(message)
@@ -59,7 +60,20 @@ pub fn check_bytes(pattern: &[u8]) -> Result<bool, String> {
 fn is_meta(b: u8) -> bool {
     matches!(
         b,
-        b'\\' | b'.' | b'+' | b'*' | b'?' | b'(' | b')' | b'|' | b'[' | b']' | b'{' | b'}' | b'^' | b'$'
+        b'\\'
+            | b'.'
+            | b'+'
+            | b'*'
+            | b'?'
+            | b'('
+            | b')'
+            | b'|'
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'^'
+            | b'$'
     )
 }
 
@@ -200,11 +214,10 @@ const MAX_SIZE: i64 = (128 << 20) / 40;
 const MAX_RUNES: i64 = (128 << 20) / 4;
 const MAX_RUNE: u32 = 0x10FFFF;
 
-// Parse flags (only those that change what is parsed or how pieces merge).
+/// The only flag that changes an answer: case folding decides which literals Go
+/// merges (and so the shape of its tree). (?m), (?s) and (?U) are parsed but change
+/// neither validity nor whether "" matches (`^`, `$` and `.` behave alike on "").
 const FOLD_CASE: u8 = 1;
-const ONE_LINE: u8 = 2;
-const DOT_NL: u8 = 4;
-const NON_GREEDY: u8 = 8;
 
 // ---------------------------------------------------------------------------
 // The parse stack
@@ -279,11 +292,19 @@ impl Node {
     }
 
     fn literal(ch: u32, fold: bool) -> Node {
-        Node { fold, ch, runes: 1, ..Node::leaf(Op::Literal, false) }
+        Node {
+            fold,
+            ch,
+            runes: 1,
+            ..Node::leaf(Op::Literal, false)
+        }
     }
 
     fn class(runes: u32) -> Node {
-        Node { runes, ..Node::leaf(Op::Class, false) }
+        Node {
+            runes,
+            ..Node::leaf(Op::Class, false)
+        }
     }
 
     /// A node over one sub-node (capture, star, plus, quest, repeat).
@@ -303,7 +324,9 @@ impl Node {
     }
 
     fn is_char_class_like(&self) -> bool {
-        (self.op == Op::Literal && self.runes == 1) || self.op == Op::Class || self.op == Op::AnyChar
+        (self.op == Op::Literal && self.runes == 1)
+            || self.op == Op::Class
+            || self.op == Op::AnyChar
     }
 }
 
@@ -329,8 +352,13 @@ struct Repetition {
 /// What a `[...]`, `\d`, `\pL` or `[:alpha:]` produced.
 enum ClassResult {
     /// A class that is one rune (or one rune in both cases): Go turns it into a literal.
-    Literal { ch: u32, fold: bool },
-    Class { runes: i64 },
+    Literal {
+        ch: u32,
+        fold: bool,
+    },
+    Class {
+        runes: i64,
+    },
 }
 
 // ---------------------------------------------------------------------------
@@ -365,7 +393,12 @@ struct Finder {
 
 impl Finder {
     fn new(needle: &'static [u8]) -> Finder {
-        Finder { needle, from: 0, found: None, scanned: false }
+        Finder {
+            needle,
+            from: 0,
+            found: None,
+            scanned: false,
+        }
     }
 
     fn find(&mut self, hay: &[u8], from: usize) -> Option<usize> {
@@ -399,8 +432,7 @@ impl<'a> Parser<'a> {
             src,
             stack: Vec::new(),
             repeats: Vec::new(),
-            // Prometheus: syntax.Perl | syntax.DotNL.
-            flags: ONE_LINE | DOT_NL,
+            flags: 0,
             num_regexp: 0,
             free: 0,
             num_runes: 0,
@@ -473,7 +505,11 @@ impl<'a> Parser<'a> {
             }
             if node.op == Op::Repeat {
                 let r = self.repeats[node.reps as usize];
-                let mut count = if r.max == -1 { r.min as i64 } else { r.max as i64 };
+                let mut count = if r.max == -1 {
+                    r.min as i64
+                } else {
+                    r.max as i64
+                };
                 if count <= 0 {
                     count = 1;
                 }
@@ -540,7 +576,9 @@ impl<'a> Parser<'a> {
     /// Pushes a class Go has already allocated (its node counted by the caller).
     fn push_class(&mut self, class: ClassResult) -> PResult<()> {
         match class {
-            ClassResult::Class { runes } => self.push(Node::class(runes.clamp(0, u32::MAX as i64) as u32)),
+            ClassResult::Class { runes } => {
+                self.push(Node::class(runes.clamp(0, u32::MAX as i64) as u32))
+            }
             ClassResult::Literal { ch, fold } => {
                 // A one-rune class becomes a literal. When the two entries below are
                 // literals Go merges them and recycles the upper one for this rune.
@@ -574,7 +612,10 @@ impl<'a> Parser<'a> {
         match self.stack.len() - i {
             0 => self.push_new(Node::leaf(Op::Empty, true)),
             1 => {
-                let only = self.stack.pop().unwrap_or_else(|| Node::leaf(Op::Empty, true));
+                let only = self
+                    .stack
+                    .pop()
+                    .unwrap_or_else(|| Node::leaf(Op::Empty, true));
                 self.push(only)
             }
             _ => {
@@ -591,7 +632,10 @@ impl<'a> Parser<'a> {
         match self.stack.len() - i {
             0 => self.push_new(Node::leaf(Op::NoMatch, false)),
             1 => {
-                let only = self.stack.pop().unwrap_or_else(|| Node::leaf(Op::NoMatch, false));
+                let only = self
+                    .stack
+                    .pop()
+                    .unwrap_or_else(|| Node::leaf(Op::NoMatch, false));
                 self.push(only)
             }
             _ => {
@@ -609,7 +653,9 @@ impl<'a> Parser<'a> {
                 self.stack.truncate(w);
                 let node = if w - i == 1 {
                     self.reuse();
-                    self.stack.pop().unwrap_or_else(|| Node::leaf(Op::NoMatch, false))
+                    self.stack
+                        .pop()
+                        .unwrap_or_else(|| Node::leaf(Op::NoMatch, false))
                 } else {
                     self.collapse(i, Op::Alternate)
                 };
@@ -704,8 +750,14 @@ impl<'a> Parser<'a> {
         if self.stack.len() < 2 {
             return self.whole(Code::UnexpectedParen);
         }
-        let inner = self.stack.pop().unwrap_or_else(|| Node::leaf(Op::Empty, true));
-        let paren = self.stack.pop().unwrap_or_else(|| Node::leaf(Op::Empty, true));
+        let inner = self
+            .stack
+            .pop()
+            .unwrap_or_else(|| Node::leaf(Op::Empty, true));
+        let paren = self
+            .stack
+            .pop()
+            .unwrap_or_else(|| Node::leaf(Op::Empty, true));
         if paren.op != Op::LeftParen {
             return self.whole(Code::UnexpectedParen);
         }
@@ -719,7 +771,11 @@ impl<'a> Parser<'a> {
     }
 
     fn open_paren(&mut self, capture: bool) -> PResult<()> {
-        let node = Node { flags: self.flags, capture, ..Node::leaf(Op::LeftParen, false) };
+        let node = Node {
+            flags: self.flags,
+            capture,
+            ..Node::leaf(Op::LeftParen, false)
+        };
         self.push_new(node)
     }
 
@@ -764,8 +820,17 @@ impl<'a> Parser<'a> {
                     sub_size * max as u64 + (max - min) as u64
                 };
                 let id = self.repeats.len() as u32;
-                self.repeats.push(Repetition { min: min as i16, max: max as i16, inner: sub.reps, next: NONE });
-                Node { reps: id, reps_tail: id, ..Node::over(op, &sub, min == 0 || sub.nullable, size) }
+                self.repeats.push(Repetition {
+                    min: min as i16,
+                    max: max as i16,
+                    inner: sub.reps,
+                    next: NONE,
+                });
+                Node {
+                    reps: id,
+                    reps_tail: id,
+                    ..Node::over(op, &sub, min == 0 || sub.nullable, size)
+                }
             }
         };
         let last = self.stack.len() - 1;
@@ -863,7 +928,11 @@ impl<'a> Parser<'a> {
                         i += 1;
                     }
                     Some((min, max, after)) => {
-                        if min < 0 || min > MAX_REPEAT || max > MAX_REPEAT || (max >= 0 && min > max) {
+                        if min < 0
+                            || min > MAX_REPEAT
+                            || max > MAX_REPEAT
+                            || (max >= 0 && min > max)
+                        {
                             return self.err(Code::InvalidRepeatSize, i, after);
                         }
                         let after = self.repeat(Op::Repeat, min, max, i, after, last_repeat)?;
@@ -1014,18 +1083,7 @@ impl<'a> Parser<'a> {
                     flags |= FOLD_CASE;
                     saw_flag = true;
                 }
-                'm' => {
-                    flags &= !ONE_LINE;
-                    saw_flag = true;
-                }
-                's' => {
-                    flags |= DOT_NL;
-                    saw_flag = true;
-                }
-                'U' => {
-                    flags |= NON_GREEDY;
-                    saw_flag = true;
-                }
+                'm' | 's' | 'U' => saw_flag = true,
                 '-' => {
                     if negated {
                         break;
@@ -1296,10 +1354,14 @@ fn one_rune_class(c: u32, other: Option<u32>, fold: bool) -> Option<ClassResult>
     match other {
         None if !fold => Some(ClassResult::Literal { ch: c, fold: false }),
         None if c < 0x80 && !letter(c) => Some(ClassResult::Literal { ch: c, fold: false }),
-        None if pairs_only(c) => Some(ClassResult::Literal { ch: upper(c), fold: true }),
-        Some(d) if pairs_only(c) && d != c && upper(d) == upper(c) => {
-            Some(ClassResult::Literal { ch: upper(c), fold: true })
-        }
+        None if pairs_only(c) => Some(ClassResult::Literal {
+            ch: upper(c),
+            fold: true,
+        }),
+        Some(d) if pairs_only(c) && d != c && upper(d) == upper(c) => Some(ClassResult::Literal {
+            ch: upper(c),
+            fold: true,
+        }),
         _ => None,
     }
 }
@@ -1327,7 +1389,9 @@ fn min_fold(c: u32) -> u32 {
 
 /// A hash identifying a `[:name:]` among the few a class can hold.
 fn fnv(bytes: &[u8]) -> usize {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3)) as usize
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    }) as usize
 }
 
 /// Parses a decimal integer at `j` like Go: no leading zeros, `-1` when too large.
@@ -1427,51 +1491,51 @@ fn unicode_class(name: &[u8]) -> Option<usize> {
 /// Scripts of Unicode 15 to 17 are accepted too, so that a newer upstream's names pass.
 #[rustfmt::skip]
 static UNICODE_CLASSES: &[(&str, u16)] = &[
-    ("Adlam", 3), ("Ahom", 3), ("Anatolianhieroglyphs", 1), ("Any", 1), ("Arabic", 57), 
-    ("Armenian", 4), ("Ascii", 1), ("Assigned", 699), ("Avestan", 2), ("Balinese", 2), ("Bamum", 2), 
-    ("Bassavah", 2), ("Batak", 2), ("Bengali", 14), ("Beriaerfe", 2), ("Bhaiksuki", 4), ("Bopomofo", 3), 
-    ("Brahmi", 3), ("Braille", 1), ("Buginese", 2), ("Buhid", 1), ("C", 701), ("Canadianaboriginal", 3), 
-    ("Carian", 1), ("Casedletter", 142), ("Caucasianalbanian", 2), ("Cc", 2), ("Cf", 21), ("Chakma", 2), 
-    ("Cham", 4), ("Cherokee", 3), ("Chisoi", 2), ("Chorasmian", 1), ("Closepunctuation", 76), ("Cn", 698), 
-    ("Cntrl", 2), ("Co", 3), ("Combiningmark", 299), ("Common", 174), ("Connectorpunctuation", 6), 
-    ("Control", 2), ("Coptic", 3), ("Cs", 1), ("Cuneiform", 4), ("Currencysymbol", 21), ("Cypriot", 6), 
-    ("Cyprominoan", 1), ("Cyrillic", 8), ("Dashpunctuation", 19), ("Decimalnumber", 62), ("Deseret", 1), 
-    ("Devanagari", 4), ("Digit", 62), ("Divesakuru", 8), ("Dogra", 1), ("Duployan", 5), 
-    ("Egyptianhieroglyphs", 2), ("Elbasan", 1), ("Elymaic", 1), ("Enclosingmark", 5), ("Ethiopic", 36), 
-    ("Finalpunctuation", 10), ("Format", 21), ("Garay", 2), ("Georgian", 10), ("Glagolitic", 6), 
-    ("Gothic", 1), ("Grantha", 15), ("Greek", 36), ("Gujarati", 14), ("Gunjalagondi", 6), ("Gurmukhi", 16), 
-    ("Gurungkhema", 2), ("Han", 20), ("Hangul", 14), ("Hanifirohingya", 2), ("Hanunoo", 1), ("Hatran", 3), 
-    ("Hebrew", 9), ("Hiragana", 5), ("Imperialaramaic", 2), ("Inherited", 29), ("Initialpunctuation", 11), 
-    ("Inscriptionalpahlavi", 2), ("Inscriptionalparthian", 2), ("Javanese", 3), ("Kaithi", 2), 
-    ("Kannada", 13), ("Katakana", 13), ("Kawi", 2), ("Kayahli", 2), ("Kharoshthi", 8), 
-    ("Khitansmallscript", 2), ("Khmer", 4), ("Khojki", 2), ("Khudawadi", 2), ("Kiratrai", 2), ("L", 648), 
-    ("Lao", 11), ("Latin", 38), ("Lc", 142), ("Lepcha", 3), ("Letter", 648), ("Letternumber", 12), 
-    ("Limbu", 5), ("Lineara", 3), ("Linearb", 7), ("Lineseparator", 1), ("Lisu", 2), ("Ll", 657), ("Lm", 69), 
-    ("Lo", 501), ("Lowercaseletter", 657), ("Lt", 10), ("Lu", 646), ("Lycian", 1), ("Lydian", 2), ("M", 299), 
-    ("Mahajani", 1), ("Makasar", 1), ("Malayalam", 7), ("Mandaic", 2), ("Manichaean", 2), ("Marchen", 3), 
-    ("Mark", 299), ("Masaramgondi", 7), ("Mathsymbol", 64), ("Mc", 177), ("Me", 5), ("Medefaidrin", 1), 
-    ("Meeteimayek", 3), ("Mendekikakui", 2), ("Meroiticcursive", 3), ("Meroitichieroglyphs", 1), ("Miao", 3), 
-    ("Mn", 336), ("Modi", 2), ("Modifierletter", 69), ("Modifiersymbol", 31), ("Mongolian", 6), ("Mro", 3), 
-    ("Multani", 5), ("Myanmar", 3), ("N", 134), ("Nabataean", 2), ("Nagmundari", 2), ("Nandinagari", 3), 
-    ("Nd", 62), ("Newa", 2), ("Newtailue", 4), ("Nko", 2), ("Nl", 12), ("No", 71), ("Nonspacingmark", 336), 
-    ("Number", 134), ("Nushu", 2), ("Nyiakengpuachuehmong", 4), ("Ogham", 1), ("Olchiki", 1), 
-    ("Oldhungarian", 3), ("Olditalic", 2), ("Oldnortharabian", 1), ("Oldpermic", 1), ("Oldpersian", 2), 
-    ("Oldsogdian", 1), ("Oldsoutharabian", 1), ("Oldturkic", 1), ("Olduyghur", 1), ("Olonal", 2), 
-    ("Openpunctuation", 79), ("Oriya", 14), ("Osage", 2), ("Osmanya", 2), ("Other", 701), 
-    ("Otherletter", 501), ("Othernumber", 71), ("Otherpunctuation", 185), ("Othersymbol", 186), ("P", 189), 
-    ("Pahawhhmong", 5), ("Palmyrene", 1), ("Paragraphseparator", 1), ("Paucinhau", 1), ("Pc", 6), ("Pd", 19), 
-    ("Pe", 76), ("Pf", 10), ("Phagspa", 1), ("Phoenician", 2), ("Pi", 11), ("Po", 185), ("Privateuse", 3), 
-    ("Ps", 79), ("Psalterpahlavi", 3), ("Punct", 189), ("Punctuation", 189), ("Rejang", 2), ("Runic", 2), 
-    ("S", 234), ("Samaritan", 2), ("Saurashtra", 2), ("Sc", 21), ("Separator", 8), ("Sharada", 1), 
-    ("Shavian", 1), ("Siddham", 2), ("Sidetic", 2), ("Signwriting", 3), ("Sinhala", 13), ("Sk", 31), 
-    ("Sm", 64), ("So", 186), ("Sogdian", 1), ("Sorasompeng", 2), ("Soyombo", 1), ("Spaceseparator", 7), 
-    ("Spacingmark", 177), ("Sundanese", 2), ("Sunuwar", 2), ("Surrogate", 1), ("Sylotinagri", 1), 
-    ("Symbol", 234), ("Syriac", 4), ("Tagalog", 2), ("Tagbanwa", 3), ("Taile", 2), ("Taitham", 5), 
-    ("Taiviet", 2), ("Taiyo", 2), ("Takri", 2), ("Tamil", 18), ("Tangsa", 2), ("Tangut", 4), ("Telugu", 13), 
-    ("Thaana", 1), ("Thai", 2), ("Tibetan", 7), ("Tifinagh", 3), ("Tirhuta", 2), ("Titlecaseletter", 10), 
-    ("Todhri", 2), ("Tolongsiki", 2), ("Toto", 1), ("Tulutigalari", 2), ("Ugaritic", 2), ("Unassigned", 698), 
-    ("Uppercaseletter", 646), ("Vai", 1), ("Vithkuqi", 8), ("Wancho", 2), ("Warangciti", 2), ("Yezidi", 3), 
-    ("Yi", 2), ("Z", 8), ("Zanabazarsquare", 1), ("Zl", 1), ("Zp", 1), ("Zs", 7), 
+    ("Adlam", 3), ("Ahom", 3), ("Anatolianhieroglyphs", 1), ("Any", 1), ("Arabic", 57),
+    ("Armenian", 4), ("Ascii", 1), ("Assigned", 699), ("Avestan", 2), ("Balinese", 2), ("Bamum", 2),
+    ("Bassavah", 2), ("Batak", 2), ("Bengali", 14), ("Beriaerfe", 2), ("Bhaiksuki", 4), ("Bopomofo", 3),
+    ("Brahmi", 3), ("Braille", 1), ("Buginese", 2), ("Buhid", 1), ("C", 701), ("Canadianaboriginal", 3),
+    ("Carian", 1), ("Casedletter", 142), ("Caucasianalbanian", 2), ("Cc", 2), ("Cf", 21), ("Chakma", 2),
+    ("Cham", 4), ("Cherokee", 3), ("Chisoi", 2), ("Chorasmian", 1), ("Closepunctuation", 76), ("Cn", 698),
+    ("Cntrl", 2), ("Co", 3), ("Combiningmark", 299), ("Common", 174), ("Connectorpunctuation", 6),
+    ("Control", 2), ("Coptic", 3), ("Cs", 1), ("Cuneiform", 4), ("Currencysymbol", 21), ("Cypriot", 6),
+    ("Cyprominoan", 1), ("Cyrillic", 8), ("Dashpunctuation", 19), ("Decimalnumber", 62), ("Deseret", 1),
+    ("Devanagari", 4), ("Digit", 62), ("Divesakuru", 8), ("Dogra", 1), ("Duployan", 5),
+    ("Egyptianhieroglyphs", 2), ("Elbasan", 1), ("Elymaic", 1), ("Enclosingmark", 5), ("Ethiopic", 36),
+    ("Finalpunctuation", 10), ("Format", 21), ("Garay", 2), ("Georgian", 10), ("Glagolitic", 6),
+    ("Gothic", 1), ("Grantha", 15), ("Greek", 36), ("Gujarati", 14), ("Gunjalagondi", 6), ("Gurmukhi", 16),
+    ("Gurungkhema", 2), ("Han", 20), ("Hangul", 14), ("Hanifirohingya", 2), ("Hanunoo", 1), ("Hatran", 3),
+    ("Hebrew", 9), ("Hiragana", 5), ("Imperialaramaic", 2), ("Inherited", 29), ("Initialpunctuation", 11),
+    ("Inscriptionalpahlavi", 2), ("Inscriptionalparthian", 2), ("Javanese", 3), ("Kaithi", 2),
+    ("Kannada", 13), ("Katakana", 13), ("Kawi", 2), ("Kayahli", 2), ("Kharoshthi", 8),
+    ("Khitansmallscript", 2), ("Khmer", 4), ("Khojki", 2), ("Khudawadi", 2), ("Kiratrai", 2), ("L", 648),
+    ("Lao", 11), ("Latin", 38), ("Lc", 142), ("Lepcha", 3), ("Letter", 648), ("Letternumber", 12),
+    ("Limbu", 5), ("Lineara", 3), ("Linearb", 7), ("Lineseparator", 1), ("Lisu", 2), ("Ll", 657), ("Lm", 69),
+    ("Lo", 501), ("Lowercaseletter", 657), ("Lt", 10), ("Lu", 646), ("Lycian", 1), ("Lydian", 2), ("M", 299),
+    ("Mahajani", 1), ("Makasar", 1), ("Malayalam", 7), ("Mandaic", 2), ("Manichaean", 2), ("Marchen", 3),
+    ("Mark", 299), ("Masaramgondi", 7), ("Mathsymbol", 64), ("Mc", 177), ("Me", 5), ("Medefaidrin", 1),
+    ("Meeteimayek", 3), ("Mendekikakui", 2), ("Meroiticcursive", 3), ("Meroitichieroglyphs", 1), ("Miao", 3),
+    ("Mn", 336), ("Modi", 2), ("Modifierletter", 69), ("Modifiersymbol", 31), ("Mongolian", 6), ("Mro", 3),
+    ("Multani", 5), ("Myanmar", 3), ("N", 134), ("Nabataean", 2), ("Nagmundari", 2), ("Nandinagari", 3),
+    ("Nd", 62), ("Newa", 2), ("Newtailue", 4), ("Nko", 2), ("Nl", 12), ("No", 71), ("Nonspacingmark", 336),
+    ("Number", 134), ("Nushu", 2), ("Nyiakengpuachuehmong", 4), ("Ogham", 1), ("Olchiki", 1),
+    ("Oldhungarian", 3), ("Olditalic", 2), ("Oldnortharabian", 1), ("Oldpermic", 1), ("Oldpersian", 2),
+    ("Oldsogdian", 1), ("Oldsoutharabian", 1), ("Oldturkic", 1), ("Olduyghur", 1), ("Olonal", 2),
+    ("Openpunctuation", 79), ("Oriya", 14), ("Osage", 2), ("Osmanya", 2), ("Other", 701),
+    ("Otherletter", 501), ("Othernumber", 71), ("Otherpunctuation", 185), ("Othersymbol", 186), ("P", 189),
+    ("Pahawhhmong", 5), ("Palmyrene", 1), ("Paragraphseparator", 1), ("Paucinhau", 1), ("Pc", 6), ("Pd", 19),
+    ("Pe", 76), ("Pf", 10), ("Phagspa", 1), ("Phoenician", 2), ("Pi", 11), ("Po", 185), ("Privateuse", 3),
+    ("Ps", 79), ("Psalterpahlavi", 3), ("Punct", 189), ("Punctuation", 189), ("Rejang", 2), ("Runic", 2),
+    ("S", 234), ("Samaritan", 2), ("Saurashtra", 2), ("Sc", 21), ("Separator", 8), ("Sharada", 1),
+    ("Shavian", 1), ("Siddham", 2), ("Sidetic", 2), ("Signwriting", 3), ("Sinhala", 13), ("Sk", 31),
+    ("Sm", 64), ("So", 186), ("Sogdian", 1), ("Sorasompeng", 2), ("Soyombo", 1), ("Spaceseparator", 7),
+    ("Spacingmark", 177), ("Sundanese", 2), ("Sunuwar", 2), ("Surrogate", 1), ("Sylotinagri", 1),
+    ("Symbol", 234), ("Syriac", 4), ("Tagalog", 2), ("Tagbanwa", 3), ("Taile", 2), ("Taitham", 5),
+    ("Taiviet", 2), ("Taiyo", 2), ("Takri", 2), ("Tamil", 18), ("Tangsa", 2), ("Tangut", 4), ("Telugu", 13),
+    ("Thaana", 1), ("Thai", 2), ("Tibetan", 7), ("Tifinagh", 3), ("Tirhuta", 2), ("Titlecaseletter", 10),
+    ("Todhri", 2), ("Tolongsiki", 2), ("Toto", 1), ("Tulutigalari", 2), ("Ugaritic", 2), ("Unassigned", 698),
+    ("Uppercaseletter", 646), ("Vai", 1), ("Vithkuqi", 8), ("Wancho", 2), ("Warangciti", 2), ("Yezidi", 3),
+    ("Yi", 2), ("Z", 8), ("Zanabazarsquare", 1), ("Zl", 1), ("Zp", 1), ("Zs", 7),
 ];
 
 #[cfg(test)]
@@ -1509,7 +1573,12 @@ mod tests {
                 failures.push(format!("{:?}: got {:?}, want {:?}", pattern, got, expected));
             }
         }
-        assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 
     const PAREN: &str = "missing closing )";
@@ -1735,7 +1804,10 @@ mod tests {
             ("a{100000}", Error(COUNT, "{100000}")),
             ("a{100000,}", Error(COUNT, "{100000,}")),
             ("a{0,1001}", Error(COUNT, "{0,1001}")),
-            ("((((((((((x{2}){2}){2}){2}){2}){2}){2}){2}){2}){2})", Error(COUNT, "{2}")),
+            (
+                "((((((((((x{2}){2}){2}){2}){2}){2}){2}){2}){2}){2})",
+                Error(COUNT, "{2}"),
+            ),
             ("(?:[a-z]{4}){0,251}", Error(COUNT, "{0,251}")),
             ("(?:a{2}){501}", Error(COUNT, "{501}")),
             ("(?:a{2}){501}?", Error(COUNT, "{501}?")),
@@ -1913,26 +1985,50 @@ mod tests {
             (r("(", 998) + &r(")", 998), Ok(true)),
             (r("(?:", 998) + &r(")*", 998), Ok(true)),
             (r("(", 998) + "a" + &r(")", 998), Ok(false)),
-            (r("(", 999) + "a" + &r(")", 999), Err(format!("^(?s:{})$", r("(", 999) + "a" + &r(")", 999)))),
+            (
+                r("(", 999) + "a" + &r(")", 999),
+                Err(format!("^(?s:{})$", r("(", 999) + "a" + &r(")", 999))),
+            ),
             (format!("({})", r("|", 12345)), Ok(true)),
             (r("(?:", 5000) + "a" + &r(")", 5000), Ok(false)),
             (r("(", 1000) + &r(")", 1000), Err(DEEP.to_string())),
             (r("(?:", 1000) + &r(")*", 1000), Err(DEEP.to_string())),
             (r("(", 997) + "a*" + &r(")", 997), Ok(true)),
-            (r("(", 998) + "a*" + &r(")", 998), Err(format!("^(?s:{})$", r("(", 998) + "a*" + &r(")", 998)))),
+            (
+                r("(", 998) + "a*" + &r(")", 998),
+                Err(format!("^(?s:{})$", r("(", 998) + "a*" + &r(")", 998))),
+            ),
             (r("(", 999) + "a*" + &r(")", 999), Err(DEEP.to_string())),
             // Go parses depth 999 (its own test), Prometheus's anchored compile refuses it.
-            (r("(", 999) + &r(")", 999), Err(format!("^(?s:{})$", r("(", 999) + &r(")", 999)))),
-            (r("(?:", 999) + &r(")*", 999), Err(format!("^(?s:{})$", r("(?:", 999) + &r(")*", 999)))),
-            (format!("({}){{1000}}", r("(xx?)", 1000)), Err(LARGE.to_string())),
+            (
+                r("(", 999) + &r(")", 999),
+                Err(format!("^(?s:{})$", r("(", 999) + &r(")", 999))),
+            ),
+            (
+                r("(?:", 999) + &r(")*", 999),
+                Err(format!("^(?s:{})$", r("(?:", 999) + &r(")*", 999))),
+            ),
+            (
+                format!("({}){{1000}}", r("(xx?)", 1000)),
+                Err(LARGE.to_string()),
+            ),
             (r("(xx?){1000}", 1000), Err(LARGE.to_string())),
             (r("\\pL", 27000), Err(LARGE.to_string())),
             (r("\\pL", 1000), Ok(false)),
             (format!("(?:{}){{1000}}", r("a", 3000)), Ok(false)),
             (format!("(?:{}){{1000}}", r("(?:a)", 3000)), Ok(false)),
-            (format!("(?:{}){{1000}}", r("(?:a)", 4000)), Err(LARGE.to_string())),
-            (format!("(?:{}){{1000}}", r("a", 4000)), Err(LARGE.to_string())),
-            (format!("(?:{}){{1000}}", r("(a)", 4000)), Err(LARGE.to_string())),
+            (
+                format!("(?:{}){{1000}}", r("(?:a)", 4000)),
+                Err(LARGE.to_string()),
+            ),
+            (
+                format!("(?:{}){{1000}}", r("a", 4000)),
+                Err(LARGE.to_string()),
+            ),
+            (
+                format!("(?:{}){{1000}}", r("(a)", 4000)),
+                Err(LARGE.to_string()),
+            ),
         ];
         for (pattern, want) in cases {
             let got = check(&pattern);
@@ -1941,7 +2037,13 @@ mod tests {
                 Some(_) => message(DEEP, &code),
                 None => message(&code, &pattern),
             });
-            assert!(got == want, "pattern of {} bytes starting {:?}: got {}", pattern.len(), &pattern[..40.min(pattern.len())], brief(&got));
+            assert!(
+                got == want,
+                "pattern of {} bytes starting {:?}: got {}",
+                pattern.len(),
+                &pattern[..40.min(pattern.len())],
+                brief(&got)
+            );
         }
     }
 
@@ -1962,7 +2064,10 @@ mod tests {
             (b"\\Qa\xffb\\Ec", Err(message(utf8, "\u{FFFD}b"))),
             (b"\\p{\xff}x", Err(message(utf8, "\u{FFFD}"))),
             (b"(?\xff)", Err(message(utf8, "\u{FFFD})"))),
-            (b"\xed\xa0\x80*", Err(message(utf8, "\u{FFFD}\u{FFFD}\u{FFFD}*"))),
+            (
+                b"\xed\xa0\x80*",
+                Err(message(utf8, "\u{FFFD}\u{FFFD}\u{FFFD}*")),
+            ),
             (b"\xf0\x9f\x98\x80+", Ok(false)),
         ];
         for (pattern, want) in cases {
@@ -1984,7 +2089,10 @@ mod tests {
                 assert_eq!(check(&closes), Err(message(UNEXPECTED, &closes)));
                 let captures = r("(", 100_000) + &r(")", 100_000);
                 assert_eq!(check(&captures), Err(message(DEEP, &captures)));
-                assert_eq!(check(&(r("(?:", 100_000) + "x" + &r(")", 100_000))), Ok(false));
+                assert_eq!(
+                    check(&(r("(?:", 100_000) + "x" + &r(")", 100_000))),
+                    Ok(false)
+                );
                 assert_eq!(check(&(r("(?:", 100_000) + &r(")", 100_000))), Ok(true));
                 assert_eq!(check(&r(".a|", 100_000)), Ok(true));
                 assert_eq!(check(&(r("a.|", 100_000) + "b.")), Ok(false));
@@ -1992,14 +2100,20 @@ mod tests {
                 assert_eq!(check(&r("x*", 500_000)), Ok(true));
                 assert_eq!(check(&r("(?:x*)", 200_000)), Ok(true));
                 assert_eq!(check(&r("(x+|y)", 100_000)), Ok(false));
-                assert_eq!(check(&r("[[:", 100_000)), Err(message(BRACKET, &r("[[:", 100_000))));
+                assert_eq!(
+                    check(&r("[[:", 100_000)),
+                    Err(message(BRACKET, &r("[[:", 100_000)))
+                );
                 let braces = r("\\p{", 100_000);
                 assert_eq!(check(&braces), Err(message(RANGE, &braces)));
                 let names = r("(?P<", 100_000);
                 assert_eq!(check(&names), Err(message(NAME, &names)));
                 assert_eq!(check(&r("\\Q", 100_000)), Ok(false));
                 assert_eq!(check(&r("\\Q\\E", 100_000)), Ok(true));
-                assert_eq!(check(&(String::from("[") + &r("a-z\\d[:alpha:]\\pL", 100_000) + "]")), Ok(false));
+                assert_eq!(
+                    check(&(String::from("[") + &r("a-z\\d[:alpha:]\\pL", 100_000) + "]")),
+                    Ok(false)
+                );
                 assert_eq!(check(&r("x{1000}", 1000)), Ok(false));
                 assert_eq!(check(&r("(?i)", 100_000)), Ok(true));
                 assert_eq!(check(&r("{", 100_000)), Ok(false));
