@@ -683,7 +683,7 @@ impl<'a> Parser<'a> {
             if sub.op == op {
                 // Go hoists the children and recycles this node; its own size
                 // already counts the separators between its alternatives.
-                self.free += 1;
+                self.reuse();
                 height = height.max(sub.height.saturating_sub(1));
             } else {
                 height = height.max(sub.height);
