@@ -3,6 +3,7 @@
 // Needs wrk and a build (`npm run build`).  Env: DURATION (s, default 10), CONNS (default 32), QUERY.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,6 @@ const CONNS = Number(process.env.CONNS ?? 32);
 const QUERY = process.env.QUERY ?? 'sum by (pod) (rate(http_requests_total{code="500",job=~"api|web"}[5m]))';
 const AUTH = `Authorization: Basic ${Buffer.from('alice:alice-pass').toString('base64')}`;
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-const [UPSTREAM, FLOOR, PROMGATE, INTERNAL] = [18180, 18181, 18182, 18183];
 
 const children: ChildProcess[] = [];
 const start = (args: string[]): ChildProcess => {
@@ -66,9 +66,18 @@ function measure(name: string, port: number, pid: number): Figures {
   };
 }
 
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
 if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed (apt-get install wrk)');
 if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('build first: npm run build');
 
+const [UPSTREAM, FLOOR, PROMGATE, INTERNAL] = [await freePort(), await freePort(), await freePort(), await freePort()];
 const dir = mkdtempSync(join(tmpdir(), 'promgate-bench-'));
 const users = join(dir, 'users.yaml');
 writeFileSync(users, 'users:\n  - username: alice\n    password: alice-pass\n    namespace: tenant-a\n');

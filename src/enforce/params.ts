@@ -63,14 +63,14 @@ export function enforceParams(
     if (name === 'match[]') {
       matches++;
       try {
-        sent = enforceSelector(value, matchers);
+        sent = cached(value, matchers, true);
       } catch (e) {
         return refuse(parserMessage(e));
       }
     } else if (name === 'query' && kind === 'query') {
       queries++;
       try {
-        sent = enforce(value, matchers);
+        sent = cached(value, matchers, false);
       } catch (e) {
         return refuse(`invalid parameter "query": ${parserMessage(e)}`);
       }
@@ -97,6 +97,30 @@ export function enforceParams(
     encoded = encoded.length === 0 ? own : `${encoded}&${own}`;
   }
   return ok({ encoded, metadataLimit });
+}
+
+// Dashboards send the same expressions again and again (only the time parameters change), so the parser's
+// answer is kept per grant: a bounded map, oldest entry out first. Errors are not kept; long texts are not kept.
+const CACHE_ENTRIES = 1024;
+const CACHEABLE_LENGTH = 4096;
+const enforced = new WeakMap<readonly Matcher[], Map<string, string>>();
+
+function cached(text: string, matchers: readonly Matcher[], selector: boolean): string {
+  if (text.length > CACHEABLE_LENGTH) return selector ? enforceSelector(text, matchers) : enforce(text, matchers);
+  let cache = enforced.get(matchers);
+  if (cache === undefined) {
+    cache = new Map();
+    enforced.set(matchers, cache);
+  }
+  // One map for both kinds: a selector key cannot collide with a query key.
+  const key = selector ? `s${text}` : `q${text}`;
+  let result = cache.get(key);
+  if (result === undefined) {
+    result = selector ? enforceSelector(text, matchers) : enforce(text, matchers);
+    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(key, result);
+  }
+  return result;
 }
 
 const selectors = new WeakMap<readonly Matcher[], string>();

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { Pool, errors, type Dispatcher } from 'undici';
 import type { UpstreamFailure } from '../observability/metrics.js';
 
@@ -7,7 +8,8 @@ export interface UpstreamRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
-  readonly signal?: AbortSignal;
+  /** Emits 'abort' to abandon the request (undici takes an EventEmitter as well as an AbortSignal). */
+  readonly signal?: AbortSignal | EventEmitter;
 }
 
 export interface Upstream {

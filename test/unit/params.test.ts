@@ -66,6 +66,15 @@ describe('enforceParams', () => {
     assert.equal(tenantSelector(AB), selector);
   });
 
+  it('answers repeated expressions exactly as the parser does, per grant, errors included', () => {
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(sent('query', [['query', 'rate(x[5m])']], A), [['query', enforce('rate(x[5m])', A)]]);
+      assert.deepEqual(sent('query', [['query', 'rate(x[5m])']], AB), [['query', enforce('rate(x[5m])', AB)]]);
+      assert.deepEqual(sent('series', [['match[]', 'rate']], A), [['match[]', enforceSelector('rate', A)]]);
+      assert.match(refusal('query', [['query', 'rate(x[5m]']], A), /^invalid parameter "query": /);
+    }
+  });
+
   it('leaves format_query and parse_query expressions alone: they read no series', () => {
     assert.deepEqual(sent('forward', [['query', 'up + 1']]), [['query', 'up + 1']]);
   });
