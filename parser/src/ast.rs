@@ -5,6 +5,11 @@
 
 use crate::functions::Function;
 use crate::token::Kind;
+use std::borrow::Cow;
+
+/// Label names, values and string literals: borrowed from the query when written without
+/// escapes, so that parsing a typical query allocates little.
+pub type Bytes<'a> = Cow<'a, [u8]>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueType {
@@ -63,10 +68,10 @@ impl MatchOp {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Matcher {
-    pub name: Vec<u8>,
+pub struct Matcher<'a> {
+    pub name: Bytes<'a>,
     pub op: MatchOp,
-    pub value: Vec<u8>,
+    pub value: Bytes<'a>,
     /// Whether the matcher matches the empty string (for regexes: fully anchored).
     pub matches_empty: bool,
 }
@@ -121,11 +126,12 @@ pub struct DurationExpr {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct VectorSelector {
-    /// The metric name written before the braces (empty when none).
-    pub name: Vec<u8>,
-    /// Every matcher; when `name` is set, the last one is `__name__="<name>"`.
-    pub matchers: Vec<Matcher>,
+pub struct VectorSelector<'a> {
+    /// The metric name written before the braces (empty when none). It stands for a
+    /// `__name__="<name>"` matcher, which is not held in `matchers`.
+    pub name: &'a [u8],
+    /// The matchers written in braces.
+    pub matchers: Vec<Matcher<'a>>,
     pub offset: Dur,
     pub at: AtModifier,
     pub anchored: bool,
@@ -136,15 +142,16 @@ pub struct VectorSelector {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct MatrixSelector {
-    /// Offset, @ and anchored/smoothed of a range selector live on this selector.
-    pub vs: VectorSelector,
+pub struct MatrixSelector<'a> {
+    /// Offset, @ and anchored/smoothed of a range selector live on this selector. It keeps
+    /// the box it was parsed in (a range selector is a selector followed by `[...]`).
+    pub vs: Box<VectorSelector<'a>>,
     pub range: Dur,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Subquery {
-    pub expr: Expr,
+pub struct Subquery<'a> {
+    pub expr: Expr<'a>,
     pub range: Dur,
     /// `Dur::Nanos(0)`: no step given.
     pub step: Dur,
@@ -155,11 +162,11 @@ pub struct Subquery {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Call {
-    pub name: String,
+pub struct Call<'a> {
+    pub name: &'a [u8],
     /// None for a function this parser does not know (accepted by design).
     pub func: Option<&'static Function>,
-    pub args: Vec<Expr>,
+    pub args: Vec<Expr<'a>>,
     pub pos: usize,
 }
 
@@ -176,11 +183,11 @@ impl PartialEq for Function {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Aggregate {
+pub struct Aggregate<'a> {
     pub op: Kind,
-    pub expr: Expr,
-    pub param: Option<Expr>,
-    pub grouping: Vec<Vec<u8>>,
+    pub expr: Expr<'a>,
+    pub param: Option<Expr<'a>>,
+    pub grouping: Vec<Bytes<'a>>,
     pub without: bool,
     pub pos: usize,
 }
@@ -194,55 +201,66 @@ pub enum Card {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct VectorMatching {
+pub struct VectorMatching<'a> {
     pub card: Card,
-    pub labels: Vec<Vec<u8>>,
+    pub labels: Vec<Bytes<'a>>,
     pub on: bool,
-    pub include: Vec<Vec<u8>>,
+    pub include: Vec<Bytes<'a>>,
     pub fill_lhs: Option<f64>,
     pub fill_rhs: Option<f64>,
 }
 
 /// One operator of a binary chain: `<previous result> op rhs`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct BinaryStep {
+pub struct BinaryStep<'a> {
     pub op: Kind,
     pub op_pos: usize,
     pub return_bool: bool,
     /// None once the type check found a scalar operand (as Prometheus drops it).
-    pub matching: Option<VectorMatching>,
-    pub rhs: Expr,
+    pub matching: Option<VectorMatching<'a>>,
+    pub rhs: Expr<'a>,
 }
 
 /// `((first op1 rhs1) op2 rhs2) ...`
 #[derive(Clone, Debug, PartialEq)]
-pub struct Binary {
-    pub first: Expr,
-    pub steps: Vec<BinaryStep>,
+pub struct Binary<'a> {
+    pub first: Expr<'a>,
+    pub steps: Vec<BinaryStep<'a>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Unary {
+pub struct Unary<'a> {
     pub op: Kind,
-    pub expr: Expr,
+    pub expr: Expr<'a>,
     pub pos: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Expr {
+pub enum Expr<'a> {
     Number(NumberLiteral),
-    String { val: Vec<u8>, pos: usize },
-    Vector(Box<VectorSelector>),
-    Matrix(Box<MatrixSelector>),
-    Subquery(Box<Subquery>),
-    Call(Box<Call>),
-    Aggregate(Box<Aggregate>),
-    Binary(Box<Binary>),
-    Unary(Box<Unary>),
-    Paren(Box<Expr>, usize),
+    String { val: Bytes<'a>, pos: usize },
+    Vector(Box<VectorSelector<'a>>),
+    Matrix(MatrixSelector<'a>),
+    Subquery(Box<Subquery<'a>>),
+    Call(Box<Call<'a>>),
+    Aggregate(Box<Aggregate<'a>>),
+    Binary(Box<Binary<'a>>),
+    Unary(Box<Unary<'a>>),
+    Paren(Box<Expr<'a>>, usize),
 }
 
-impl Expr {
+impl<'a> VectorSelector<'a> {
+    /// Whether the selector holds this exact matcher, counting the one its name stands for.
+    pub fn has(&self, m: &Matcher) -> bool {
+        let by_name = !self.name.is_empty()
+            && m.op == MatchOp::Equal
+            && &*m.name == METRIC_NAME
+            && &*m.value == self.name;
+        by_name || self.matchers.iter().any(|o| o.name == m.name && o.op == m.op && o.value == m.value)
+    }
+}
+
+impl<'a> Expr<'a> {
     /// Start offset in the query, for error positions.
     pub fn pos(&self) -> usize {
         match self {

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::strings::go_quote;
 use crate::token::Kind;
 
-pub fn check(e: &mut Expr) -> Result<ValueType> {
+pub fn check(e: &mut Expr<'_>) -> Result<ValueType> {
     match e {
         Expr::Number(_) => Ok(ValueType::Scalar),
         Expr::String { .. } => Ok(ValueType::String),
@@ -57,7 +57,7 @@ pub fn check(e: &mut Expr) -> Result<ValueType> {
     }
 }
 
-fn expect_type(e: &mut Expr, want: ValueType, context: &str) -> Result<()> {
+fn expect_type(e: &mut Expr<'_>, want: ValueType, context: &str) -> Result<()> {
     let t = check(e)?;
     if !want.accepts(t) {
         return Err(Error::at(
@@ -68,13 +68,12 @@ fn expect_type(e: &mut Expr, want: ValueType, context: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn check_selector(vs: &VectorSelector) -> Result<()> {
+pub fn check_selector(vs: &VectorSelector<'_>) -> Result<()> {
     if !vs.name.is_empty() {
-        let own = &vs.matchers[..vs.matchers.len() - 1];
-        if let Some(m) = own.iter().find(|m| m.name == METRIC_NAME) {
+        if let Some(m) = vs.matchers.iter().find(|m| &*m.name == METRIC_NAME) {
             return Err(Error::at(
                 vs.pos,
-                format!("metric name must not be set twice: {} or {}", go_quote(&vs.name), go_quote(&m.value)),
+                format!("metric name must not be set twice: {} or {}", go_quote(vs.name), go_quote(&m.value)),
             ));
         }
         return Ok(());
@@ -85,7 +84,7 @@ pub fn check_selector(vs: &VectorSelector) -> Result<()> {
     Ok(())
 }
 
-fn check_call(c: &mut Call) -> Result<ValueType> {
+fn check_call(c: &mut Call<'_>) -> Result<ValueType> {
     let func = match c.func {
         Some(f) => f,
         None => {
@@ -164,7 +163,7 @@ fn check_call(c: &mut Call) -> Result<ValueType> {
 }
 
 /// The type of an expression without checking it (Prometheus's Expr.Type()).
-pub fn type_of(e: &Expr) -> ValueType {
+pub fn type_of(e: &Expr<'_>) -> ValueType {
     match e {
         Expr::Number(_) => ValueType::Scalar,
         Expr::String { .. } => ValueType::String,
@@ -196,7 +195,7 @@ fn quoted_op(op: Kind) -> String {
     go_quote(op.canonical().unwrap_or("").as_bytes())
 }
 
-fn check_binary(b: &mut Binary) -> Result<ValueType> {
+fn check_binary(b: &mut Binary<'_>) -> Result<ValueType> {
     use ValueType::*;
     let start = b.first.pos();
     let mut lt = check(&mut b.first)?;

@@ -1,27 +1,40 @@
 //! The error value every stage returns: a message and the byte offset it refers to.
+//! It is boxed: results pass through every parsing function, and a small error keeps
+//! them cheap to move.
 
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Error {
+pub struct Error(Box<Detail>);
+
+#[derive(Clone, Debug, PartialEq)]
+struct Detail {
     /// Byte offset into the query the error refers to; `None` for errors without a position.
-    pub pos: Option<usize>,
-    pub msg: String,
+    pos: Option<usize>,
+    msg: String,
 }
 
 impl Error {
     pub fn at(pos: usize, msg: impl Into<String>) -> Error {
-        Error { pos: Some(pos), msg: msg.into() }
+        Error(Box::new(Detail { pos: Some(pos), msg: msg.into() }))
     }
 
     pub fn plain(msg: impl Into<String>) -> Error {
-        Error { pos: None, msg: msg.into() }
+        Error(Box::new(Detail { pos: None, msg: msg.into() }))
+    }
+
+    pub fn pos(&self) -> Option<usize> {
+        self.0.pos
+    }
+
+    pub fn message(&self) -> &str {
+        &self.0.msg
     }
 
     /// 1-based line and column (column counts bytes in the line), as Prometheus reports
     /// them; an empty query has its errors at 1:1 (where Prometheus says "unknown position").
     pub fn line_col(&self, query: &[u8]) -> Option<(usize, usize)> {
-        let pos = self.pos?;
+        let pos = self.0.pos?;
         if pos > query.len() {
             return None;
         }
@@ -38,17 +51,17 @@ impl Error {
 
     /// The full message Prometheus would print, e.g. `1:5: parse error: unexpected <op:+>`.
     pub fn render(&self, query: &[u8]) -> String {
-        match (self.pos, self.line_col(query)) {
-            (None, _) => self.msg.clone(),
-            (Some(_), Some((l, c))) => format!("{}:{}: parse error: {}", l, c, self.msg),
-            (Some(_), None) => format!("invalid position: parse error: {}", self.msg),
+        match (self.0.pos, self.line_col(query)) {
+            (None, _) => self.0.msg.clone(),
+            (Some(_), Some((l, c))) => format!("{}:{}: parse error: {}", l, c, self.0.msg),
+            (Some(_), None) => format!("invalid position: parse error: {}", self.0.msg),
         }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.msg)
+        f.write_str(&self.0.msg)
     }
 }
 

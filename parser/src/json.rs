@@ -8,7 +8,7 @@ use crate::numbers::write_float;
 use crate::token::Kind;
 use std::fmt::Write;
 
-pub fn to_json(e: &Expr) -> String {
+pub fn to_json(e: &Expr<'_>) -> String {
     let mut out = String::with_capacity(256);
     expr(&mut out, e);
     out
@@ -52,7 +52,7 @@ fn op_name(out: &mut String, k: Kind) {
     string(out, k.canonical().unwrap_or("").as_bytes());
 }
 
-fn string_list(out: &mut String, items: &[Vec<u8>]) {
+fn string_list(out: &mut String, items: &[Bytes<'_>]) {
     out.push('[');
     for (i, s) in items.iter().enumerate() {
         if i > 0 {
@@ -116,24 +116,28 @@ fn at(out: &mut String, a: AtModifier) {
     });
 }
 
-fn selector(out: &mut String, vs: &VectorSelector) {
+fn selector(out: &mut String, vs: &VectorSelector<'_>) {
     out.push_str("{\"type\":\"VectorSelector\",\"name\":");
-    string(out, &vs.name);
+    string(out, vs.name);
     key(out, "matchers");
     out.push('[');
-    // Matcher order carries no meaning (the printer sorts them): list them sorted.
-    let mut sorted: Vec<&Matcher> = vs.matchers.iter().collect();
-    sorted.sort_by(|a, b| (&a.name, a.op.as_str(), &a.value).cmp(&(&b.name, b.op.as_str(), &b.value)));
-    for (i, m) in sorted.into_iter().enumerate() {
+    // Every matcher, the one the name stands for included. Their order carries no
+    // meaning (the printer sorts them): they are listed sorted.
+    let mut all: Vec<(&[u8], &str, &[u8])> = vs.matchers.iter().map(|m| (&*m.name, m.op.as_str(), &*m.value)).collect();
+    if !vs.name.is_empty() {
+        all.push((METRIC_NAME, MatchOp::Equal.as_str(), vs.name));
+    }
+    all.sort();
+    for (i, (name, op, value)) in all.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push_str("{\"name\":");
-        string(out, &m.name);
+        string(out, name);
         key(out, "type");
-        string(out, m.op.as_str().as_bytes());
+        string(out, op.as_bytes());
         key(out, "value");
-        string(out, &m.value);
+        string(out, value);
         out.push('}');
     }
     out.push(']');
@@ -147,7 +151,7 @@ fn selector(out: &mut String, vs: &VectorSelector) {
     out.push('}');
 }
 
-fn expr(out: &mut String, e: &Expr) {
+fn expr(out: &mut String, e: &Expr<'_>) {
     match e {
         Expr::Number(n) => number_literal(out, n),
         Expr::String { val, .. } => {
@@ -177,7 +181,7 @@ fn expr(out: &mut String, e: &Expr) {
         }
         Expr::Call(c) => {
             out.push_str("{\"type\":\"Call\",\"func\":");
-            string(out, c.name.as_bytes());
+            string(out, c.name);
             key(out, "known");
             out.push_str(if c.func.is_some() { "true" } else { "false" });
             key(out, "args");

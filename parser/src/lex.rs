@@ -35,7 +35,12 @@ pub struct Lexer<'a> {
     start: usize,
     width: usize,
     state: Option<State>,
-    emitted: Option<Token>,
+    /// The token the last state emitted, if any (kept as plain fields: cheaper to move
+    /// than an Option<Token>).
+    emitted: bool,
+    emitted_kind: Kind,
+    emitted_pos: usize,
+    emitted_end: usize,
     /// Message of the last Error token.
     pub error: String,
     paren_depth: i32,
@@ -94,7 +99,10 @@ impl<'a> Lexer<'a> {
             start: 0,
             width: 0,
             state: Some(State::Statements),
-            emitted: None,
+            emitted: false,
+            emitted_kind: Kind::Eof,
+            emitted_pos: 0,
+            emitted_end: 0,
             error: String::new(),
             paren_depth: 0,
             brace_open: false,
@@ -108,8 +116,9 @@ impl<'a> Lexer<'a> {
     /// The next token, comments included. After the end (or an error) it yields Eof forever.
     pub fn next_token(&mut self) -> Token {
         loop {
-            if let Some(t) = self.emitted.take() {
-                return t;
+            if self.emitted {
+                self.emitted = false;
+                return Token { kind: self.emitted_kind, pos: self.emitted_pos, end: self.emitted_end };
             }
             match self.state {
                 None => {
@@ -121,6 +130,13 @@ impl<'a> Lexer<'a> {
     }
 
     fn next(&mut self) -> i32 {
+        if let Some(&b) = self.input.get(self.pos) {
+            if b < 0x80 {
+                self.width = 1;
+                self.pos += 1;
+                return b as i32;
+            }
+        }
         match decode_rune(&self.input[self.pos.min(self.input.len())..]) {
             None => {
                 self.width = 0;
@@ -163,7 +179,10 @@ impl<'a> Lexer<'a> {
     }
 
     fn emit(&mut self, kind: Kind) {
-        self.emitted = Some(Token { kind, pos: self.start, end: self.pos });
+        self.emitted = true;
+        self.emitted_kind = kind;
+        self.emitted_pos = self.start;
+        self.emitted_end = self.pos;
         self.start = self.pos;
     }
 
@@ -173,7 +192,10 @@ impl<'a> Lexer<'a> {
 
     fn fail(&mut self, msg: String) -> Option<State> {
         self.error = msg;
-        self.emitted = Some(Token { kind: Kind::Error, pos: self.start, end: self.input.len() });
+        self.emitted = true;
+        self.emitted_kind = Kind::Error;
+        self.emitted_pos = self.start;
+        self.emitted_end = self.input.len();
         None
     }
 
@@ -186,10 +208,7 @@ impl<'a> Lexer<'a> {
             State::RawString => self.raw_string(),
             State::Escape => self.escape(),
             State::Space => {
-                while is_space(self.peek()) {
-                    self.next();
-                }
-                self.ignore();
+                self.skip_spaces();
                 Some(State::Statements)
             }
             State::LineComment => {
@@ -205,8 +224,7 @@ impl<'a> Lexer<'a> {
             State::NumberOrDuration => self.number_or_duration(),
             State::KeywordOrIdentifier => self.keyword_or_identifier(),
             State::Identifier => {
-                while is_alnum(self.next()) {}
-                self.backup();
+                self.pos += self.input[self.pos..].iter().take_while(|&&b| is_alnum(b as i32)).count();
                 self.emit(Kind::Identifier);
                 Some(State::Statements)
             }
@@ -328,10 +346,7 @@ impl<'a> Lexer<'a> {
                 }
                 self.got_colon = false;
                 self.emit(Kind::LeftBracket);
-                while is_space(self.peek()) {
-                    self.next();
-                }
-                self.ignore();
+                self.skip_spaces();
                 self.bracket_open = true;
                 return Some(State::DurationExpr);
             }
@@ -446,10 +461,7 @@ impl<'a> Lexer<'a> {
             0x5E => Kind::Pow,
             0x2C => Kind::Comma,
             _ if is_space(r) => {
-                while is_space(self.peek()) {
-                    self.next();
-                }
-                self.ignore();
+                self.skip_spaces();
                 return Some(State::DurationExpr);
             }
             _ if is_duration_keyword_start(r) => {
@@ -489,8 +501,24 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    fn skip_spaces(&mut self) {
+        self.pos += self.input[self.pos..].iter().take_while(|&&b| is_space(b as i32)).count();
+        self.ignore();
+    }
+
+    /// Skips the plain ASCII bytes of a string body, up to anything the string states
+    /// must look at.
+    fn skip_plain_string_bytes(&mut self, escapes: bool) {
+        let quote = self.string_open as u8;
+        self.pos += self.input[self.pos..]
+            .iter()
+            .take_while(|&&b| b < 0x80 && b != quote && !(escapes && (b == b'\\' || b == b'\n')))
+            .count();
+    }
+
     fn quoted_string(&mut self) -> Option<State> {
         loop {
+            self.skip_plain_string_bytes(true);
             let r = self.next();
             if r == '\\' as i32 {
                 return Some(State::Escape);
@@ -511,6 +539,7 @@ impl<'a> Lexer<'a> {
 
     fn raw_string(&mut self) -> Option<State> {
         loop {
+            self.skip_plain_string_bytes(false);
             let r = self.next();
             if r == RUNE_ERROR as i32 {
                 return self.fail("invalid UTF-8 rune".into());
@@ -609,10 +638,12 @@ impl<'a> Lexer<'a> {
         self.accept(digits);
         let mut dot = false;
         let mut exp = false;
-        let mut any = String::with_capacity(28);
-        any.push_str(digits);
-        any.push_str("._eE");
-        while self.is(&any) {
+        loop {
+            let r = self.peek();
+            let number_char = r >= 0 && (digits.bytes().any(|b| b as i32 == r) || "._eE".bytes().any(|b| b as i32 == r));
+            if !number_char {
+                break;
+            }
             if self.is(".") && dot {
                 self.accept(".");
                 return false;
@@ -654,16 +685,18 @@ impl<'a> Lexer<'a> {
     }
 
     fn keyword_or_identifier(&mut self) -> Option<State> {
-        loop {
-            let r = self.next();
-            if !(is_alnum(r) || r == ':' as i32) {
-                break;
-            }
-        }
-        self.backup();
+        self.pos += self.input[self.pos..].iter().take_while(|&&b| is_alnum(b as i32) || b == b':').count();
         let word = &self.input[self.start..self.pos];
-        let lower = word.to_ascii_lowercase();
-        match keyword(&lower) {
+        // Keywords are at most 12 bytes: lowercase into a buffer on the stack.
+        let mut buf = [0u8; 12];
+        let kw = if word.len() <= buf.len() {
+            buf[..word.len()].copy_from_slice(word);
+            buf[..word.len()].make_ascii_lowercase();
+            keyword(&buf[..word.len()])
+        } else {
+            None
+        };
+        match kw {
             Some(k @ (Kind::Fill | Kind::FillLeft | Kind::FillRight)) => {
                 if self.followed_by_left_paren() {
                     self.emit(k)

@@ -19,6 +19,7 @@ pub use ast::{Expr, MatchOp, Matcher};
 pub use error::Error;
 
 use error::Result;
+use std::borrow::Cow;
 
 /// Queries and selectors larger than this are refused.
 pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
@@ -46,13 +47,13 @@ fn check_utf8(input: &[u8]) -> Result<()> {
 /// at or after the first bad byte, that byte is the error.
 fn prefer_utf8_error(query: &[u8], e: Error) -> Error {
     match check_utf8(query) {
-        Err(bad) if e.msg != bad.msg && e.pos.map_or(true, |p| p >= bad.pos.unwrap_or(0)) => bad,
+        Err(bad) if e.message() != bad.message() && e.pos().map_or(true, |p| p >= bad.pos().unwrap_or(0)) => bad,
         _ => e,
     }
 }
 
 /// Parses and checks a PromQL expression as Prometheus's ParseExpr does.
-pub fn parse_expr(query: &[u8]) -> Result<Expr> {
+pub fn parse_expr(query: &[u8]) -> Result<Expr<'_>> {
     check_size(query)?;
     let mut e = parse::Parser::new(query).parse_query().map_err(|e| prefer_utf8_error(query, e))?;
     check::check(&mut e)?;
@@ -63,7 +64,7 @@ pub fn parse_expr(query: &[u8]) -> Result<Expr> {
 /// Canonical PromQL text of `query`.
 pub fn format(query: &[u8]) -> Result<String> {
     let e = parse_expr(query)?;
-    Ok(printer::print(&e, query.len()))
+    Ok(printer::print(&e, &[], query.len()))
 }
 
 /// The syntax tree of `query` as JSON.
@@ -72,38 +73,37 @@ pub fn parse_json(query: &[u8]) -> Result<String> {
 }
 
 /// Builds a matcher to enforce, validating it as Prometheus would.
-pub fn matcher(name: &[u8], op: MatchOp, value: &[u8]) -> Result<Matcher> {
+pub fn matcher<'a>(name: &'a [u8], op: MatchOp, value: &'a [u8]) -> Result<Matcher<'a>> {
     if name.is_empty() {
         return Err(Error::plain("invalid matcher: empty label name"));
     }
     check_utf8(name).and(check_utf8(value)).map_err(|_| Error::plain("invalid matcher: invalid UTF-8 rune"))?;
-    parse::new_matcher(name.to_vec(), op, value.to_vec())
+    parse::new_matcher(Cow::Borrowed(name), op, Cow::Borrowed(value))
         .map_err(|m| Error::plain(format!("invalid matcher {}: {}", strings::go_quote(name), m)))
 }
 
 /// `query` with `extra` appended to every vector selector, as canonical PromQL.
-pub fn enforce(query: &[u8], extra: &[Matcher]) -> Result<String> {
+pub fn enforce(query: &[u8], extra: &[Matcher<'_>]) -> Result<String> {
     let mut e = parse_expr(query)?;
     enforce::enforce_expr(&mut e, extra);
-    Ok(printer::print(&e, query.len() + 64 * extra.len()))
+    Ok(printer::print(&e, extra, query.len() + 64 * extra.len()))
 }
 
 /// A single series selector (a `match[]` value) with `extra` appended. The selector gets
 /// the checks Prometheus's API makes on `match[]` (a non-empty matcher, one metric name).
-pub fn enforce_selector(selector: &[u8], extra: &[Matcher]) -> Result<String> {
+pub fn enforce_selector(selector: &[u8], extra: &[Matcher<'_>]) -> Result<String> {
     check_size(selector)?;
-    let mut vs = parse::Parser::new(selector).parse_selector().map_err(|e| prefer_utf8_error(selector, e))?;
+    let vs = parse::Parser::new(selector).parse_selector().map_err(|e| prefer_utf8_error(selector, e))?;
     check::check_selector(&vs)?;
     check_utf8(selector)?;
-    enforce::append(&mut vs, extra);
-    let mut p = printer::Printer::new(selector.len() + 64 * extra.len());
+    let mut p = printer::Printer::new(selector.len() + 64 * extra.len(), extra);
     p.selector(&vs);
-    Ok(p.out)
+    Ok(p.into_string())
 }
 
 /// Decodes the ABI's matcher records: u8 type, u32 LE name length, name, u32 LE value
 /// length, value.
-pub fn decode_matchers(mut buf: &[u8]) -> Result<Vec<Matcher>> {
+pub fn decode_matchers(mut buf: &[u8]) -> Result<Vec<Matcher<'_>>> {
     fn take<'a>(buf: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {
         if buf.len() < n {
             return Err(Error::plain("invalid matcher encoding: truncated record"));

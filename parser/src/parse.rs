@@ -9,6 +9,7 @@ use crate::lex::{Lexer, Token};
 use crate::numbers::{ns_to_seconds, parse_duration, parse_number, seconds_to_ns};
 use crate::strings::{go_quote, unquote};
 use crate::token::{describe, Kind};
+use std::borrow::Cow;
 
 /// How deep expressions may nest (parentheses, calls, operands, subqueries...).
 pub const MAX_DEPTH: usize = 256;
@@ -51,7 +52,7 @@ fn is_match_op(k: Kind) -> Option<MatchOp> {
 }
 
 /// Builds a matcher, validating regexes like Prometheus's labels.NewMatcher.
-pub fn new_matcher(name: Vec<u8>, op: MatchOp, value: Vec<u8>) -> std::result::Result<Matcher, String> {
+pub fn new_matcher<'a>(name: Bytes<'a>, op: MatchOp, value: Bytes<'a>) -> std::result::Result<Matcher<'a>, String> {
     let matches_empty = match op {
         MatchOp::Equal => value.is_empty(),
         MatchOp::NotEqual => !value.is_empty(),
@@ -197,7 +198,7 @@ impl<'a> Parser<'a> {
         self.depth -= 1;
     }
 
-    fn string_value(&self, t: Token) -> Result<Vec<u8>> {
+    fn string_value(&self, t: Token) -> Result<Bytes<'a>> {
         unquote(self.text(t)).ok_or_else(|| {
             Error::at(t.pos, format!("error unquoting string {}: invalid syntax", go_quote(self.text(t))))
         })
@@ -206,7 +207,7 @@ impl<'a> Parser<'a> {
     // ---- entry points -------------------------------------------------------------
 
     /// A whole PromQL expression (Prometheus's ParseExpr, before type checks).
-    pub fn parse_query(&mut self) -> Result<Expr> {
+    pub fn parse_query(&mut self) -> Result<Expr<'a>> {
         let t = self.peek()?;
         if t.kind == Kind::Eof {
             return Err(Error::at(0, "no expression found in input"));
@@ -220,7 +221,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A single series selector (Prometheus's ParseMetricSelector).
-    pub fn parse_selector(&mut self) -> Result<VectorSelector> {
+    pub fn parse_selector(&mut self) -> Result<VectorSelector<'a>> {
         let t = self.peek()?;
         if !(t.kind.can_be_metric_name() || t.kind == Kind::LeftBrace) {
             return Err(self.unexpected_in(t, None));
@@ -235,11 +236,11 @@ impl<'a> Parser<'a> {
 
     // ---- expressions --------------------------------------------------------------
 
-    fn parse_expr(&mut self) -> Result<Expr> {
+    fn parse_expr(&mut self) -> Result<Expr<'a>> {
         self.parse_binary(0)
     }
 
-    fn parse_binary(&mut self, min_prec: u8) -> Result<Expr> {
+    fn parse_binary(&mut self, min_prec: u8) -> Result<Expr<'a>> {
         let mut lhs = self.parse_unary()?;
         loop {
             let t = self.peek()?;
@@ -265,7 +266,7 @@ impl<'a> Parser<'a> {
         Ok(lhs)
     }
 
-    fn parse_bin_modifiers(&mut self) -> Result<(bool, VectorMatching)> {
+    fn parse_bin_modifiers(&mut self) -> Result<(bool, VectorMatching<'a>)> {
         let mut vm = VectorMatching {
             card: Card::OneToOne,
             labels: Vec::new(),
@@ -341,7 +342,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `( label, ... )` after by/without/on/ignoring/group_left/group_right.
-    fn parse_grouping_labels(&mut self) -> Result<Vec<Vec<u8>>> {
+    fn parse_grouping_labels(&mut self) -> Result<Vec<Bytes<'a>>> {
         let t = self.peek()?;
         if t.kind != Kind::LeftParen {
             return Err(self.unexpected_in(t, Some(("grouping opts", "\"(\""))));
@@ -361,7 +362,7 @@ impl<'a> Parser<'a> {
                 }
                 v
             } else if t.kind.can_be_grouping_label() {
-                self.text(t).to_vec()
+                Cow::Borrowed(self.text(t))
             } else {
                 return Err(self.unexpected_in(t, Some(("grouping opts", "label"))));
             };
@@ -385,7 +386,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn parse_unary(&mut self) -> Result<Expr> {
+    fn parse_unary(&mut self) -> Result<Expr<'a>> {
         let t = self.peek()?;
         if t.kind != Kind::Add && t.kind != Kind::Sub {
             return self.parse_postfix();
@@ -407,7 +408,7 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn parse_postfix(&mut self) -> Result<Expr> {
+    fn parse_postfix(&mut self) -> Result<Expr<'a>> {
         let mut e = self.parse_primary()?;
         loop {
             let t = self.peek()?;
@@ -438,7 +439,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn parse_primary(&mut self) -> Result<Expr> {
+    fn parse_primary(&mut self) -> Result<Expr<'a>> {
         let t = self.peek()?;
         match t.kind {
             Kind::Number | Kind::Duration => Ok(Expr::Number(self.parse_number_literal()?)),
@@ -487,16 +488,16 @@ impl<'a> Parser<'a> {
         Ok(NumberLiteral { val, duration: false, pos: t.pos })
     }
 
-    fn parse_call(&mut self) -> Result<Expr> {
+    fn parse_call(&mut self) -> Result<Expr<'a>> {
         let name_tok = self.bump();
-        let name = String::from_utf8_lossy(self.text(name_tok)).into_owned();
-        let func = functions::lookup(name.as_bytes());
+        let name = self.text(name_tok);
+        let func = functions::lookup(name);
         let args = self.parse_call_body()?;
         Ok(Expr::Call(Box::new(Call { name, func, args, pos: name_tok.pos })))
     }
 
     /// `( expr, ... )` of a function call or aggregation.
-    fn parse_call_body(&mut self) -> Result<Vec<Expr>> {
+    fn parse_call_body(&mut self) -> Result<Vec<Expr<'a>>> {
         let open = self.expect(Kind::LeftParen)?;
         let mut args = Vec::new();
         if self.peek()?.kind == Kind::RightParen {
@@ -524,7 +525,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn parse_aggregate(&mut self) -> Result<Expr> {
+    fn parse_aggregate(&mut self) -> Result<Expr<'a>> {
         let op = self.bump();
         self.contexts.push(CTX_AGGREGATION);
         let mut grouping = Vec::new();
@@ -572,19 +573,16 @@ impl<'a> Parser<'a> {
 
     // ---- selectors ----------------------------------------------------------------
 
-    fn parse_vector_selector(&mut self) -> Result<VectorSelector> {
+    fn parse_vector_selector(&mut self) -> Result<VectorSelector<'a>> {
         let first = self.peek()?;
-        let mut name = Vec::new();
+        let mut name: &'a [u8] = b"";
         if first.kind != Kind::LeftBrace {
             self.bump();
-            name = self.text(first).to_vec();
+            name = self.text(first);
         }
         let mut matchers = Vec::new();
         if self.peek()?.kind == Kind::LeftBrace {
             matchers = self.parse_label_matchers()?;
-        }
-        if !name.is_empty() {
-            matchers.push(Matcher { name: METRIC_NAME.to_vec(), op: MatchOp::Equal, value: name.clone(), matches_empty: false });
         }
         Ok(VectorSelector {
             name,
@@ -598,10 +596,10 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn parse_label_matchers(&mut self) -> Result<Vec<Matcher>> {
+    fn parse_label_matchers(&mut self) -> Result<Vec<Matcher<'a>>> {
         const CTX: &str = "label matching";
         self.bump();
-        let mut matchers = Vec::new();
+        let mut matchers = Vec::with_capacity(4);
         if self.peek()?.kind == Kind::RightBrace {
             self.bump();
             return Ok(matchers);
@@ -609,7 +607,7 @@ impl<'a> Parser<'a> {
         loop {
             let t = self.peek()?;
             let name = match t.kind {
-                Kind::Identifier => self.text(t).to_vec(),
+                Kind::Identifier => Cow::Borrowed(self.text(t)),
                 Kind::Str => self.string_value(t)?,
                 _ => return Err(self.unexpected_in(t, Some((CTX, "identifier or \"}\"")))),
             };
@@ -627,7 +625,12 @@ impl<'a> Parser<'a> {
                     matchers.push(new_matcher(name, op, value).map_err(|m| Error::at(t.pos, m))?);
                 }
                 None if t.kind == Kind::Str => {
-                    matchers.push(Matcher { name: METRIC_NAME.to_vec(), op: MatchOp::Equal, matches_empty: name.is_empty(), value: name });
+                    matchers.push(Matcher {
+                        name: Cow::Borrowed(METRIC_NAME),
+                        op: MatchOp::Equal,
+                        matches_empty: name.is_empty(),
+                        value: name,
+                    });
                 }
                 None => return Err(self.unexpected_in(op_tok, Some((CTX, "label matching operator")))),
             }
@@ -649,7 +652,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn parse_range_or_subquery(&mut self, e: Expr, bracket_pos: usize) -> Result<Expr> {
+    fn parse_range_or_subquery(&mut self, e: Expr<'a>, bracket_pos: usize) -> Result<Expr<'a>> {
         self.contexts.push(CTX_RANGE);
         let range = self.parse_positive_duration()?;
         self.contexts.pop();
@@ -667,7 +670,7 @@ impl<'a> Parser<'a> {
                 if vs.at != AtModifier::None {
                     return Err(Error::at(bracket_pos, "no @ modifiers allowed before range"));
                 }
-                Ok(Expr::Matrix(Box::new(MatrixSelector { vs: *vs, range: dur_from(range) })))
+                Ok(Expr::Matrix(MatrixSelector { vs, range: dur_from(range) }))
             }
             Kind::Colon => {
                 self.bump();
@@ -703,7 +706,7 @@ impl<'a> Parser<'a> {
 
     // ---- modifiers ----------------------------------------------------------------
 
-    fn add_offset(&mut self, e: &mut Expr, d: DurNode) -> Result<()> {
+    fn add_offset(&mut self, e: &mut Expr<'a>, d: DurNode) -> Result<()> {
         let pos = e.pos();
         let slot = match e {
             Expr::Vector(vs) => &mut vs.offset,
@@ -723,7 +726,7 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn parse_at(&mut self, e: &mut Expr) -> Result<()> {
+    fn parse_at(&mut self, e: &mut Expr<'a>) -> Result<()> {
         let t = self.peek()?;
         let at = match t.kind {
             Kind::Start | Kind::End => {
@@ -965,7 +968,7 @@ fn set_extended(e: &mut Expr, anchored: bool) -> Result<()> {
     let word = if anchored { "anchored" } else { "smoothed" };
     let vs = match e {
         Expr::Vector(vs) => &mut **vs,
-        Expr::Matrix(m) => &mut m.vs,
+        Expr::Matrix(m) => &mut *m.vs,
         Expr::Subquery(_) => return Err(Error::at(pos, format!("{} modifier is not supported for subqueries", word))),
         _ => return Err(Error::at(pos, format!("{} modifier not implemented", word))),
     };

@@ -7,20 +7,42 @@ use crate::ast::*;
 use crate::numbers::{seconds_to_ns, write_duration, write_float, write_float_g};
 use crate::strings::write_quoted;
 use crate::token::Kind;
+use std::cell::RefCell;
 
-pub struct Printer {
+pub struct Printer<'e> {
     pub out: String,
+    /// Matchers every selector is printed with, in addition to its own (enforcement).
+    /// Printing them instead of adding them to the tree saves copying them per selector.
+    extra: &'e [Matcher<'e>],
     /// Scratch space for sorting a selector's matchers.
     scratch: String,
     spans: Vec<(usize, usize)>,
 }
 
-impl Printer {
-    pub fn new(capacity: usize) -> Printer {
-        Printer { out: String::with_capacity(capacity), scratch: String::new(), spans: Vec::new() }
+thread_local! {
+    /// The scratch buffers, kept from one call to the next (calls do not overlap).
+    static SPARE: RefCell<(String, Vec<(usize, usize)>)> = RefCell::new((String::new(), Vec::new()));
+}
+
+impl<'e> Drop for Printer<'e> {
+    fn drop(&mut self) {
+        let scratch = std::mem::take(&mut self.scratch);
+        let spans = std::mem::take(&mut self.spans);
+        SPARE.with(|s| *s.borrow_mut() = (scratch, spans));
+    }
+}
+
+impl<'e> Printer<'e> {
+    pub fn new(capacity: usize, extra: &'e [Matcher<'e>]) -> Printer<'e> {
+        let (scratch, spans) = SPARE.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        Printer { out: String::with_capacity(capacity), extra, scratch, spans }
     }
 
-    pub fn expr(&mut self, e: &Expr) {
+    pub fn into_string(mut self) -> String {
+        std::mem::take(&mut self.out)
+    }
+
+    pub fn expr(&mut self, e: &Expr<'_>) {
         match e {
             Expr::Number(n) => self.number(n),
             Expr::String { val, .. } => write_quoted(&mut self.out, val),
@@ -52,7 +74,8 @@ impl Printer {
                 self.offset(&s.offset);
             }
             Expr::Call(c) => {
-                self.out.push_str(&c.name);
+                // Function names are identifiers from the lexer, hence ASCII.
+                self.out.push_str(std::str::from_utf8(c.name).unwrap_or(""));
                 self.out.push('(');
                 for (i, a) in c.args.iter().enumerate() {
                     if i > 0 {
@@ -179,7 +202,7 @@ impl Printer {
         }
     }
 
-    fn extended(&mut self, vs: &VectorSelector) {
+    fn extended(&mut self, vs: &VectorSelector<'_>) {
         if vs.anchored {
             self.out.push_str(" anchored");
         } else if vs.smoothed {
@@ -187,7 +210,7 @@ impl Printer {
         }
     }
 
-    fn matching(&mut self, vm: &VectorMatching) {
+    fn matching(&mut self, vm: &VectorMatching<'_>) {
         let grouped = vm.card == Card::ManyToOne || vm.card == Card::OneToMany;
         if !vm.labels.is_empty() || vm.on || grouped {
             self.out.push_str(if vm.on { " on (" } else { " ignoring (" });
@@ -220,7 +243,7 @@ impl Printer {
         }
     }
 
-    fn labels(&mut self, labels: &[Vec<u8>]) {
+    fn labels(&mut self, labels: &[Bytes<'_>]) {
         for (i, l) in labels.iter().enumerate() {
             if i > 0 {
                 self.out.push_str(", ");
@@ -229,21 +252,29 @@ impl Printer {
         }
     }
 
-    /// `name{matchers}` with the matchers sorted by their text, as Prometheus prints them.
-    pub fn selector(&mut self, vs: &VectorSelector) {
+    fn matcher_text(&mut self, m: &Matcher<'_>) {
+        let start = self.scratch.len();
+        write_label_name(&mut self.scratch, &m.name);
+        self.scratch.push_str(m.op.as_str());
+        write_quoted(&mut self.scratch, &m.value);
+        self.spans.push((start, self.scratch.len()));
+    }
+
+    /// `name{matchers}` with the matchers sorted by their text, as Prometheus prints them;
+    /// the extra matchers the selector does not hold yet are added.
+    pub fn selector(&mut self, vs: &VectorSelector<'_>) {
         // The name is a metric identifier from the lexer, hence ASCII.
-        self.out.push_str(&String::from_utf8_lossy(&vs.name));
+        self.out.push_str(std::str::from_utf8(vs.name).unwrap_or(""));
         self.scratch.clear();
         self.spans.clear();
         for m in &vs.matchers {
-            if m.name == METRIC_NAME && m.op == MatchOp::Equal && m.value == vs.name && !m.value.is_empty() {
-                continue;
+            self.matcher_text(m);
+        }
+        let extra = self.extra;
+        for (i, m) in extra.iter().enumerate() {
+            if !vs.has(m) && !extra[..i].contains(m) {
+                self.matcher_text(m);
             }
-            let start = self.scratch.len();
-            write_label_name(&mut self.scratch, &m.name);
-            self.scratch.push_str(m.op.as_str());
-            write_quoted(&mut self.scratch, &m.value);
-            self.spans.push((start, self.scratch.len()));
         }
         if self.spans.is_empty() {
             return;
@@ -272,8 +303,9 @@ fn write_label_name(out: &mut String, name: &[u8]) {
     }
 }
 
-pub fn print(e: &Expr, size_hint: usize) -> String {
-    let mut p = Printer::new(size_hint + size_hint / 4 + 16);
+/// The text of `e`, every selector printed with `extra` added.
+pub fn print(e: &Expr<'_>, extra: &[Matcher<'_>], size_hint: usize) -> String {
+    let mut p = Printer::new(size_hint + size_hint / 4 + 16, extra);
     p.expr(e);
-    p.out
+    p.into_string()
 }

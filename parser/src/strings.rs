@@ -1,5 +1,7 @@
 //! Go string rules: rune decoding, strconv-style quoting and Prometheus's unquoting.
 
+use std::borrow::Cow;
+
 pub const RUNE_ERROR: u32 = 0xFFFD;
 
 /// Decodes one rune the way Go does: an invalid or truncated sequence yields
@@ -179,10 +181,10 @@ fn push_utf8(out: &mut Vec<u8>, r: u32) {
     out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
 }
 
-/// The bytes a string token stands for. The lexer has already validated the token
-/// (quotes, escapes, code points), so this cannot fail on lexer output; it returns
-/// None for malformed input all the same.
-pub fn unquote(tok: &[u8]) -> Option<Vec<u8>> {
+/// The bytes a string token stands for, borrowed from the token when it has no escapes.
+/// The lexer has already validated the token (quotes, escapes, code points), so this
+/// cannot fail on lexer output; it returns None for malformed input all the same.
+pub fn unquote(tok: &[u8]) -> Option<Cow<'_, [u8]>> {
     let n = tok.len();
     if n < 2 || tok[0] != tok[n - 1] {
         return None;
@@ -190,13 +192,13 @@ pub fn unquote(tok: &[u8]) -> Option<Vec<u8>> {
     let quote = tok[0];
     let body = &tok[1..n - 1];
     if quote == b'`' {
-        return if body.contains(&b'`') { None } else { Some(body.to_vec()) };
+        return if body.contains(&b'`') { None } else { Some(Cow::Borrowed(body)) };
     }
     if quote != b'"' && quote != b'\'' {
         return None;
     }
     if !body.contains(&b'\\') {
-        return if body.contains(&quote) || body.contains(&b'\n') { None } else { Some(body.to_vec()) };
+        return if body.contains(&quote) || body.contains(&b'\n') { None } else { Some(Cow::Borrowed(body)) };
     }
     let mut out = Vec::with_capacity(body.len());
     let mut i = 0;
@@ -265,7 +267,7 @@ pub fn unquote(tok: &[u8]) -> Option<Vec<u8>> {
             _ => return None,
         }
     }
-    Some(out)
+    Some(Cow::Owned(out))
 }
 
 #[cfg(test)]
