@@ -21,7 +21,7 @@ const EXPORTED_FUNCTIONS = [
   'result_ptr', 'result_len', 'error_line', 'error_column',
 ] as const;
 
-export const enum Operation {
+export enum Operation {
   Format,
   Parse,
   Enforce,
@@ -48,7 +48,7 @@ export class Parser {
   run(op: Operation, query: string, matchers: Uint8Array | null): string {
     // Every UTF-16 unit takes at least one UTF-8 byte: longer strings are refused without copying them.
     if (query.length > MAX_INPUT_BYTES) {
-      throw new PromQLError(`query too large: more than ${MAX_INPUT_BYTES} bytes`);
+      throw new PromQLError(`query too large: at least ${query.length} bytes (limit ${MAX_INPUT_BYTES} bytes)`);
     }
     try {
       this.instance ??= new Instance(this.module);
