@@ -13,7 +13,7 @@ export function readBody(incoming: IncomingMessage, max: number): Promise<Result
     const chunks: Buffer[] = [];
     let size = 0;
     const done = (result: Result<string, BodyRefusal>): void => {
-      incoming.off('data', onData).off('end', onEnd).off('error', onError);
+      incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       resolve(result);
     };
     const onData = (chunk: Buffer): void => {
@@ -23,7 +23,8 @@ export function readBody(incoming: IncomingMessage, max: number): Promise<Result
     };
     const onEnd = (): void => done(ok(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
     const onError = (e: Error): void => done(err({ status: 400, message: `request body: ${e.message}` }));
-    incoming.on('data', onData).on('end', onEnd).on('error', onError);
+    const onClose = (): void => done(err({ status: 400, message: 'request body: the client went away' }));
+    incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }
 
