@@ -1,10 +1,11 @@
 // A longer fuzz run than the test suite's: node --import tsx scripts/fuzz.ts [inputs] [seed]
 import { inputOf, readCorpus, type ParseCase } from '../test/support/corpus.js';
 import { checkInput, fuzzInputs, type FuzzStats } from '../test/support/fuzz.js';
+import { listedQueries } from '../test/support/queries.js';
 
 const inputs = Number(process.argv[2] ?? 1_000_000);
 const seed = Number(process.argv[3] ?? Date.now() % 2 ** 31);
-const seeds = readCorpus<ParseCase>('promql-parse.jsonl').map(inputOf).filter((q) => q.length < 10_000);
+const seeds = [...readCorpus<ParseCase>('promql-parse.jsonl').map(inputOf).filter((q) => q.length < 10_000), ...listedQueries()];
 const stats: FuzzStats = { accepted: 0, rejected: 0 };
 let failures = 0;
 const started = performance.now();

@@ -1,14 +1,13 @@
 // Against real Prometheus servers: an enforced query on the shared server answers exactly what the query answers
 // on a server holding only the tenant's series, and a formatted query answers exactly what the query does.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { callApi, difference, normalise } from '../../test/support/compare.js';
 import { startTenantFixture, type Labels, type TenantFixture } from '../../test/support/tenant-data.js';
 import { enforce, format, quoteRegex, type Matcher } from '../ts/index.js';
+import { listedQueries } from './support/queries.js';
 
-const QUERIES = readFileSync(new URL('queries.txt', import.meta.url), 'utf8')
-  .split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+const QUERIES = listedQueries();
 
 interface Tenant {
   readonly matchers: Matcher[];

@@ -1,9 +1,12 @@
 // Random and mutated PromQL for the fuzz test and the longer fuzz script: every input must give a result
 // or a PromQLError, never a trap or another exception, and whatever parses must print back to the same tree.
 import { isDeepStrictEqual } from 'node:util';
-import { enforce, format, parse, PromQLError, type Matcher } from '../../ts/index.js';
+import { enforce, enforceSelector, format, parse, PromQLError, type Matcher } from '../../ts/index.js';
 
-const TENANT: Matcher[] = [{ name: 'namespace', type: '=~', value: 'a|b' }];
+const TENANTS: readonly Matcher[][] = [
+  [{ name: 'namespace', type: '=~', value: 'a|b' }],
+  [{ name: 'namespace', type: '=', value: 'a' }, { name: 'team', type: '!=', value: '' }],
+];
 
 const TOKENS = [
   'foo', 'bar', 'up', 'http_requests_total', '{', '}', '(', ')', '[', ']', ',', ':', '=', '!=', '=~', '!~', '"a"', '"x.y"',
@@ -68,9 +71,22 @@ export interface FuzzStats {
 /** null when `query` behaves, else what went wrong. */
 export function checkInput(query: string, stats: FuzzStats): string | null {
   try {
-    const tree = attemptParse(query);
-    const enforced = attemptParse(query, () => enforce(query, TENANT));
-    if ((tree === undefined) !== (enforced === undefined)) return `parse ${tree === undefined ? 'rejects' : 'accepts'} but enforce does not`;
+    const tree = attemptCall(() => parse(query));
+    for (const tenant of TENANTS) {
+      const enforced = attemptCall(() => enforce(query, tenant));
+      if ((tree === undefined) !== (enforced === undefined)) return `parse ${tree === undefined ? 'rejects' : 'accepts'} but enforce does not`;
+      if (enforced !== undefined) {
+        const problem = checkEnforced(tree, enforced as string, tenant);
+        if (problem !== null) return problem;
+      }
+      const selector = attemptCall(() => enforceSelector(query, tenant));
+      if (selector !== undefined) {
+        const selectorTree = parse(selector as string) as { type?: string };
+        if (selectorTree.type !== 'VectorSelector') return `enforceSelector gives ${JSON.stringify(selector)}, not a selector`;
+        const problem = checkEnforced(parse(query), selector as string, tenant);
+        if (problem !== null) return `enforceSelector: ${problem}`;
+      }
+    }
     if (tree === undefined) {
       stats.rejected++;
       return null;
@@ -79,7 +95,6 @@ export function checkInput(query: string, stats: FuzzStats): string | null {
     const printed = format(query);
     if (!isDeepStrictEqual(parse(printed), tree)) return `format gives ${JSON.stringify(printed)}, which parses to another tree`;
     if (format(printed) !== printed) return `format is not idempotent on ${JSON.stringify(printed)}`;
-    if (format(enforced as string) !== enforced) return `enforce gives ${JSON.stringify(enforced)}, not canonical`;
     return null;
   } catch (error) {
     const cause = error instanceof PromQLError ? error.cause : error;
@@ -87,8 +102,35 @@ export function checkInput(query: string, stats: FuzzStats): string | null {
   }
 }
 
-/** The tree (or enforce's text) when the call succeeds, undefined on a PromQLError that is not a trap. */
-function attemptParse(query: string, call: () => unknown = () => parse(query)): unknown {
+interface SelectorNode {
+  readonly matchers: readonly Matcher[];
+}
+
+/** Every vector selector of the enforced query holds every tenant matcher, none went missing, and the text is canonical. */
+function checkEnforced(tree: unknown, enforced: string, tenant: readonly Matcher[]): string | null {
+  if (format(enforced) !== enforced) return `enforce gives ${JSON.stringify(enforced)}, not canonical`;
+  const before = vectorSelectors(tree);
+  const after = vectorSelectors(parse(enforced));
+  if (after.length !== before.length) return `enforce gives ${JSON.stringify(enforced)}: ${after.length} selectors, the query has ${before.length}`;
+  for (const selector of after) {
+    const missing = tenant.find((m) => !selector.matchers.some((s) => s.name === m.name && s.type === m.type && s.value === m.value));
+    if (missing !== undefined) return `enforce gives ${JSON.stringify(enforced)}: a selector lacks ${JSON.stringify(missing)}`;
+  }
+  return null;
+}
+
+function vectorSelectors(node: unknown, out: SelectorNode[] = []): SelectorNode[] {
+  if (Array.isArray(node)) {
+    for (const child of node) vectorSelectors(child, out);
+  } else if (typeof node === 'object' && node !== null) {
+    if ((node as { type?: unknown }).type === 'VectorSelector') out.push(node as SelectorNode);
+    for (const child of Object.values(node)) vectorSelectors(child, out);
+  }
+  return out;
+}
+
+/** The call's value, or undefined on a PromQLError that is not a trap. */
+function attemptCall(call: () => unknown): unknown {
   try {
     return call();
   } catch (error) {
