@@ -43,6 +43,9 @@ pub struct Lexer<'a> {
     emitted_end: usize,
     /// Message of the last Error token.
     pub error: String,
+    /// Where the first byte that is not UTF-8 stands in a comment, the only place
+    /// Prometheus lets such bytes through.
+    pub invalid_utf8_at: Option<usize>,
     paren_depth: i32,
     brace_open: bool,
     bracket_open: bool,
@@ -104,6 +107,7 @@ impl<'a> Lexer<'a> {
             emitted_pos: 0,
             emitted_end: 0,
             error: String::new(),
+            invalid_utf8_at: None,
             paren_depth: 0,
             brace_open: false,
             bracket_open: false,
@@ -215,6 +219,9 @@ impl<'a> Lexer<'a> {
                 self.pos += 1;
                 let mut r = self.next();
                 while r != EOF && r != '\n' as i32 && r != '\r' as i32 {
+                    if r == RUNE_ERROR as i32 && self.width == 1 && self.invalid_utf8_at.is_none() {
+                        self.invalid_utf8_at = Some(self.pos - 1);
+                    }
                     r = self.next();
                 }
                 self.backup();

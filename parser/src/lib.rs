@@ -35,7 +35,7 @@ fn check_size(input: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Prometheus accepts bytes that are not UTF-8 inside comments; we do not.
+/// The first byte that is not UTF-8, as an error.
 fn check_utf8(input: &[u8]) -> Result<()> {
     match std::str::from_utf8(input) {
         Ok(_) => Ok(()),
@@ -52,12 +52,20 @@ fn prefer_utf8_error(query: &[u8], e: Error) -> Error {
     }
 }
 
+fn refuse_bad_comment(p: &parse::Parser) -> Result<()> {
+    match p.invalid_utf8_in_comment() {
+        Some(pos) => Err(Error::at(pos, "invalid UTF-8 rune")),
+        None => Ok(()),
+    }
+}
+
 /// Parses and checks a PromQL expression as Prometheus's ParseExpr does.
 pub fn parse_expr(query: &[u8]) -> Result<Expr<'_>> {
     check_size(query)?;
-    let mut e = parse::Parser::new(query).parse_query().map_err(|e| prefer_utf8_error(query, e))?;
+    let mut p = parse::Parser::new(query);
+    let mut e = p.parse_query().map_err(|e| prefer_utf8_error(query, e))?;
+    refuse_bad_comment(&p)?;
     check::check(&mut e)?;
-    check_utf8(query)?;
     Ok(e)
 }
 
@@ -93,9 +101,10 @@ pub fn enforce(query: &[u8], extra: &[Matcher<'_>]) -> Result<String> {
 /// the checks Prometheus's API makes on `match[]` (a non-empty matcher, one metric name).
 pub fn enforce_selector(selector: &[u8], extra: &[Matcher<'_>]) -> Result<String> {
     check_size(selector)?;
-    let vs = parse::Parser::new(selector).parse_selector().map_err(|e| prefer_utf8_error(selector, e))?;
+    let mut p = parse::Parser::new(selector);
+    let vs = p.parse_selector().map_err(|e| prefer_utf8_error(selector, e))?;
+    refuse_bad_comment(&p)?;
     check::check_selector(&vs)?;
-    check_utf8(selector)?;
     let mut p = printer::Printer::new(selector.len() + 64 * extra.len(), extra);
     p.selector(&vs);
     Ok(p.into_string())
@@ -266,3 +275,6 @@ mod wasm {
         ERROR_COLUMN
     }
 }
+
+#[cfg(test)]
+mod parse_tests;

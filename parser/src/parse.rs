@@ -206,6 +206,12 @@ impl<'a> Parser<'a> {
 
     // ---- entry points -------------------------------------------------------------
 
+    /// Where the first byte that is not UTF-8 stands in a comment, when one does (the
+    /// lexer refuses them everywhere else).
+    pub fn invalid_utf8_in_comment(&self) -> Option<usize> {
+        self.lex.invalid_utf8_at
+    }
+
     /// A whole PromQL expression (Prometheus's ParseExpr, before type checks).
     pub fn parse_query(&mut self) -> Result<Expr<'a>> {
         let t = self.peek()?;
@@ -817,6 +823,11 @@ impl<'a> Parser<'a> {
                     }
                     Kind::Step | Kind::Range | Kind::MaxOf | Kind::MinOf => {
                         let call = self.parse_duration_call()?;
+                        if t.kind == Kind::Add {
+                            // Prometheus keeps a no-op `+` node here, which it prints as
+                            // nothing: dropping it keeps the printed query's tree the same.
+                            return Ok(DurNode::Expr(call));
+                        }
                         Ok(DurNode::Expr(Box::new(DurationExpr {
                             op: t.kind,
                             lhs: None,

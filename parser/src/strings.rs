@@ -107,12 +107,13 @@ pub fn write_quoted(out: &mut String, s: &[u8]) {
     out.push('"');
     let mut i = 0;
     while i < s.len() {
-        let b = s[i];
-        if b >= 0x20 && b < 0x7F && b != b'"' && b != b'\\' {
-            out.push(b as char);
-            i += 1;
+        let plain = s[i..].iter().take_while(|&&b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\').count();
+        if plain > 0 {
+            out.push_str(std::str::from_utf8(&s[i..i + plain]).unwrap_or(""));
+            i += plain;
             continue;
         }
+        let b = s[i];
         let (r, w) = decode_rune(&s[i..]).unwrap_or((RUNE_ERROR, 1));
         if r == RUNE_ERROR && w == 1 {
             push_hex(out, "\\x", b as u32, 2);
