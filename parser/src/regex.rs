@@ -16,11 +16,12 @@
 //!
 //! Go factors common prefixes out of alternations (`abc|abd` becomes `ab[cd]`), which
 //! changes its tree's size and height (500 alternatives `ac|aac|aaac|...` nest too
-//! deeply). That is reproduced for alternations of literals and single pieces.
-//! Known differences, all at Go's size or height limits only: alternatives that are
-//! concatenations (`ab*|ac*`) are not factored, and Go's own bookkeeping quirks
-//! (sizes it memoizes before a literal grows) are not followed, so a pattern within a
-//! few percent of the size limit may be judged differently.
+//! deeply). That is reproduced for alternations of literals and single pieces, and
+//! so is Go's habit of counting a literal at the size it had when first measured.
+//! Known difference, at Go's size limit only: alternatives that are concatenations
+//! sharing a literal prefix (`ab*|ac*`) are not factored, so a pattern of that form
+//! close to the size limit may be refused as too large where Go reports another
+//! error or accepts it.
 
 use std::fmt::Write as _;
 
@@ -277,6 +278,10 @@ struct Node {
     /// Literal: where its runes start in `Parser::text` (NONE when they are not
     /// stored contiguously), for Go's factoring of common prefixes in alternations.
     text: u32,
+    /// Literal: the size Go last recorded for it. Go memoizes sizes once it starts
+    /// measuring and does not update a literal's entry when later runes join it, so
+    /// a concatenation counts the literal at that older size.
+    memo: u32,
 }
 
 impl Node {
@@ -294,6 +299,7 @@ impl Node {
             reps: NONE,
             reps_tail: NONE,
             text: NONE,
+            memo: NONE,
         }
     }
 
@@ -580,6 +586,13 @@ impl<'a> Parser<'a> {
             return self.whole(Code::Large);
         }
         self.check_size(node)?;
+        if self.tracking_size {
+            if let Some(top) = self.stack.last_mut() {
+                if top.op == Op::Literal {
+                    top.memo = top.size;
+                }
+            }
+        }
         if node.height as u32 > MAX_HEIGHT {
             return self.whole(Code::NestingDepth);
         }
@@ -615,11 +628,23 @@ impl<'a> Parser<'a> {
             if self.stack.iter().any(|n| n.size as i64 > MAX_SIZE) {
                 return self.whole(Code::Large);
             }
+            for entry in self.stack.iter_mut().filter(|n| n.op == Op::Literal) {
+                entry.memo = entry.size;
+            }
         }
         if node.size as i64 > MAX_SIZE {
             return self.whole(Code::Large);
         }
         Ok(())
+    }
+
+    /// The size Go uses for `node` as a part of a bigger piece.
+    fn go_size(&self, node: &Node) -> u64 {
+        if self.tracking_size && node.op == Op::Literal && node.memo != NONE {
+            node.memo as u64
+        } else {
+            node.size as u64
+        }
     }
 
     // --- stack manipulation ---
@@ -688,8 +713,13 @@ impl<'a> Parser<'a> {
                 // literals Go merges them and recycles the upper one for this rune.
                 self.num_runes += if fold { 4 } else { 2 };
                 let literal = self.stored_literal(ch, fold);
+                let recycled_memo = self.stack.last().map_or(NONE, |top| top.memo);
                 if self.maybe_concat() {
-                    self.stack.push(literal);
+                    // Go's recycled node keeps what it had recorded for its old rune.
+                    self.stack.push(Node {
+                        memo: recycled_memo,
+                        ..literal
+                    });
                     return Ok(());
                 }
                 self.stack.push(literal);
@@ -804,7 +834,7 @@ impl<'a> Parser<'a> {
                 height = height.max(sub.height);
             }
             direct += 1;
-            size += sub.size as u64;
+            size += self.go_size(&sub);
             if sub.reps != NONE {
                 if head == NONE {
                     head = sub.reps;
@@ -1054,7 +1084,8 @@ impl<'a> Parser<'a> {
             return self.push(inner);
         }
         // Go turns the paren entry itself into the capture: no new allocation.
-        let capture = Node::over(Op::Capture, &inner, inner.nullable, inner.size as u64 + 2);
+        let inner_size = self.go_size(&inner);
+        let capture = Node::over(Op::Capture, &inner, inner.nullable, inner_size + 2);
         self.push(capture)
     }
 
@@ -1091,7 +1122,7 @@ impl<'a> Parser<'a> {
             _ => return self.err(Code::MissingRepeatArgument, before, after),
         };
         self.alloc();
-        let sub_size = sub.size as u64;
+        let sub_size = self.go_size(&sub);
         let node = match op {
             Op::Star => Node::over(op, &sub, true, sub_size + 2),
             Op::Plus => Node::over(op, &sub, sub.nullable, sub_size + 1),
