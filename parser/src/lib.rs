@@ -278,3 +278,5 @@ mod wasm {
 
 #[cfg(test)]
 mod parse_tests;
+#[cfg(test)]
+mod enforce_tests;

@@ -1,0 +1,182 @@
+//! Test tables for enforcement: every place a vector selector can stand, values that
+//! need escaping, the absent() label fix, series selectors and the matcher encoding.
+
+use crate::{decode_matchers, enforce, enforce_selector, format, matcher, parse_json, MatchOp, Matcher};
+
+fn ns(value: &'static str) -> Vec<Matcher<'static>> {
+    vec![matcher(b"namespace", MatchOp::Equal, value.as_bytes()).unwrap()]
+}
+
+fn enforced(q: &str, m: &[Matcher]) -> String {
+    enforce(q.as_bytes(), m).unwrap_or_else(|e| panic!("{:?}: {}", q, e.render(q.as_bytes())))
+}
+
+/// (query, enforced with namespace="a")
+const PLACES: &[(&str, &str)] = &[
+    ("foo", "foo{namespace=\"a\"}"),
+    ("{job=\"x\"}", "{job=\"x\",namespace=\"a\"}"),
+    ("{\"my.metric\"}", "{__name__=\"my.metric\",namespace=\"a\"}"),
+    ("foo{namespace=\"b\"}", "foo{namespace=\"a\",namespace=\"b\"}"),
+    ("foo{namespace=\"a\"}", "foo{namespace=\"a\"}"),
+    ("foo{namespace=~\"a|b\"}", "foo{namespace=\"a\",namespace=~\"a|b\"}"),
+    ("rate(foo[5m])", "rate(foo{namespace=\"a\"}[5m])"),
+    ("foo[5m:1m]", "foo{namespace=\"a\"}[5m:1m]"),
+    ("max_over_time(rate(foo[1m])[1h:5m] offset 1d)", "max_over_time(rate(foo{namespace=\"a\"}[1m])[1h:5m] offset 1d)"),
+    ("foo offset 5m", "foo{namespace=\"a\"} offset 5m"),
+    ("foo @ 100", "foo{namespace=\"a\"} @ 100.000"),
+    ("foo[5m] @ start() offset 1m", "foo{namespace=\"a\"}[5m] @ start() offset 1m"),
+    ("foo[5m] smoothed", "foo{namespace=\"a\"}[5m] smoothed"),
+    ("-foo", "-foo{namespace=\"a\"}"),
+    ("(foo)", "(foo{namespace=\"a\"})"),
+    ("foo + bar * baz", "foo{namespace=\"a\"} + bar{namespace=\"a\"} * baz{namespace=\"a\"}"),
+    ("foo / on(x) group_left(y) bar", "foo{namespace=\"a\"} / on (x) group_left (y) bar{namespace=\"a\"}"),
+    ("foo and bar or baz unless qux", "foo{namespace=\"a\"} and bar{namespace=\"a\"} or baz{namespace=\"a\"} unless qux{namespace=\"a\"}"),
+    ("sum by (x) (foo)", "sum by (x) (foo{namespace=\"a\"})"),
+    ("topk(scalar(bar), foo)", "topk(scalar(bar{namespace=\"a\"}), foo{namespace=\"a\"})"),
+    ("quantile(scalar(min(q)), foo)", "quantile(scalar(min(q{namespace=\"a\"})), foo{namespace=\"a\"})"),
+    ("count_values(\"v\", foo)", "count_values(\"v\", foo{namespace=\"a\"})"),
+    ("histogram_quantile(0.9, sum by (le) (rate(h_bucket[5m])))", "histogram_quantile(0.9, sum by (le) (rate(h_bucket{namespace=\"a\"}[5m])))"),
+    ("label_replace(foo, \"a\", \"b\", \"c\", \"d\")", "label_replace(foo{namespace=\"a\"}, \"a\", \"b\", \"c\", \"d\")"),
+    ("info(foo, {k8s_cluster=~\".+\"})", "info(foo{namespace=\"a\"}, {k8s_cluster=~\".+\",namespace=\"a\"})"),
+    ("future_function(foo, bar[5m])", "future_function(foo{namespace=\"a\"}, bar{namespace=\"a\"}[5m])"),
+    ("clamp(foo, scalar(bar), 1)", "clamp(foo{namespace=\"a\"}, scalar(bar{namespace=\"a\"}), 1)"),
+    ("foo[step()] offset -(5m)", "foo{namespace=\"a\"}[step()] offset -(5m)"),
+    ("vector(1) + time()", "vector(1) + time()"),
+    ("sum", "sum{namespace=\"a\"}"),
+    ("a # comment\n", "a{namespace=\"a\"}"),
+];
+
+#[test]
+fn every_selector_gets_the_matchers() {
+    let m = ns("a");
+    for (q, want) in PLACES {
+        let got = enforced(q, &m);
+        assert_eq!(parse_json(got.as_bytes()).unwrap(), parse_json(want.as_bytes()).unwrap(), "{:?} -> {:?}", q, got);
+        assert_eq!(&got, want, "{:?}", q);
+    }
+}
+
+#[test]
+fn several_matchers_all_types_no_duplicates() {
+    let m = vec![
+        matcher(b"namespace", MatchOp::Regex, b"a|b").unwrap(),
+        matcher(b"team", MatchOp::NotEqual, b"x").unwrap(),
+        matcher(b"env", MatchOp::NotRegex, b"dev.*").unwrap(),
+        matcher(b"team", MatchOp::NotEqual, b"x").unwrap(),
+    ];
+    assert_eq!(
+        enforced("foo{team!=\"x\"}", &m),
+        "foo{env!~\"dev.*\",namespace=~\"a|b\",team!=\"x\"}"
+    );
+    assert_eq!(enforced("foo", &[]), "foo");
+}
+
+#[test]
+fn values_are_escaped_to_read_back_exactly() {
+    let values: &[&[u8]] = &[b"a\"b", b"a\\b", b"line\nbreak", b"\x00\x01", "ä☺\u{FFFD}\u{2028}".as_bytes(), b"`'$"];
+    for v in values {
+        let m = vec![matcher(b"namespace", MatchOp::Equal, v).unwrap()];
+        let out = enforced("foo", &m);
+        let json = parse_json(out.as_bytes()).unwrap();
+        let again = enforced(&out, &m);
+        assert_eq!(parse_json(again.as_bytes()).unwrap(), json, "{:?} is appended once: {}", v, again);
+    }
+    // A quoted regex (Go's regexp.QuoteMeta) stays a literal match.
+    let m = vec![matcher(b"namespace", MatchOp::Regex, br"a\.b\|c").unwrap()];
+    assert_eq!(enforced("foo", &m), r#"foo{namespace=~"a\\.b\\|c"}"#);
+    let m = vec![matcher("nämespace".as_bytes(), MatchOp::Equal, b"x").unwrap()];
+    assert_eq!(enforced("foo", &m), "foo{\"nämespace\"=\"x\"}");
+}
+
+#[test]
+fn the_empty_matcher_check_runs_before_injection() {
+    for q in ["{job=~\".*\"}", "{}", "rate({job=\"\"}[5m])", "sum(foo) + {x!~\".+\"}"] {
+        let e = enforce(q.as_bytes(), &ns("a")).unwrap_err();
+        assert!(e.message().contains("at least one non-empty matcher"), "{}: {}", q, e);
+    }
+}
+
+#[test]
+fn absent_keeps_the_labels_the_caller_would_see() {
+    let cases: &[(&str, &str)] = &[
+        ("absent(foo)", "label_replace(absent(foo{namespace=\"a\"}), \"namespace\", \"\", \"namespace\", \"(?s:.*)\")"),
+        ("absent(foo{namespace=\"a\"})", "absent(foo{namespace=\"a\"})"),
+        (
+            "absent(foo{namespace=\"b\",job=\"j\"})",
+            "label_replace(absent(foo{job=\"j\",namespace=\"a\",namespace=\"b\"}), \"namespace\", \"b\", \"namespace\", \"(?s:.*)\")",
+        ),
+        (
+            "absent_over_time(foo{namespace=\"$1\"}[5m])",
+            "label_replace(absent_over_time(foo{namespace=\"$1\",namespace=\"a\"}[5m]), \"namespace\", \"$$1\", \"namespace\", \"(?s:.*)\")",
+        ),
+        ("absent(sum(foo))", "absent(sum(foo{namespace=\"a\"}))"),
+        (
+            "absent(nonexistent{namespace!=\"x\"})",
+            "label_replace(absent(nonexistent{namespace!=\"x\",namespace=\"a\"}), \"namespace\", \"\", \"namespace\", \"(?s:.*)\")",
+        ),
+        (
+            "absent(foo{namespace=\"a\",namespace!=\"b\"})",
+            "absent(foo{namespace!=\"b\",namespace=\"a\"})",
+        ),
+    ];
+    for (q, want) in cases {
+        assert_eq!(&enforced(q, &ns("a")), want, "{:?}", q);
+    }
+    let regex = vec![matcher(b"namespace", MatchOp::Regex, b"a|b").unwrap()];
+    assert_eq!(enforced("absent(foo)", &regex), "absent(foo{namespace=~\"a|b\"})");
+}
+
+#[test]
+fn series_selectors() {
+    let m = ns("a");
+    for (q, want) in [
+        ("foo", "foo{namespace=\"a\"}"),
+        ("foo{job=\"x\"}", "foo{job=\"x\",namespace=\"a\"}"),
+        ("{__name__=~\"foo.*\"}", "{__name__=~\"foo.*\",namespace=\"a\"}"),
+        ("{\"my.metric\", \"a.b\"=\"c\"}", "{\"a.b\"=\"c\",__name__=\"my.metric\",namespace=\"a\"}"),
+        ("  foo # comment", "foo{namespace=\"a\"}"),
+    ] {
+        assert_eq!(enforce_selector(q.as_bytes(), &m).unwrap(), want, "{:?}", q);
+    }
+    for q in ["rate(foo[5m])", "foo[5m]", "foo offset 5m", "foo @ 1", "(foo)", "-foo", "1", "sum(foo)", "foo + bar", "", "{}", "{job=~\".*\"}", "foo{", "foo bar"] {
+        assert!(enforce_selector(q.as_bytes(), &m).is_err(), "{:?}", q);
+    }
+}
+
+#[test]
+fn tenant_matchers_are_validated() {
+    assert!(matcher(b"", MatchOp::Equal, b"x").is_err());
+    assert!(matcher(b"namespace", MatchOp::Regex, b"(").unwrap_err().message().contains("missing closing )"));
+    assert!(matcher(b"namespace", MatchOp::Equal, b"\xff").is_err());
+}
+
+#[test]
+fn matcher_encoding() {
+    let mut buf = vec![0u8];
+    buf.extend_from_slice(&9u32.to_le_bytes());
+    buf.extend_from_slice(b"namespace");
+    buf.extend_from_slice(&1u32.to_le_bytes());
+    buf.extend_from_slice(b"a");
+    buf.push(3);
+    buf.extend_from_slice(&3u32.to_le_bytes());
+    buf.extend_from_slice(b"env");
+    buf.extend_from_slice(&0u32.to_le_bytes());
+    let ms = decode_matchers(&buf).unwrap();
+    assert_eq!(enforced("foo", &ms), "foo{env!~\"\",namespace=\"a\"}");
+    assert!(decode_matchers(&buf[..buf.len() - 1]).is_err(), "truncated");
+    assert!(decode_matchers(&[4, 0, 0, 0, 0, 0, 0, 0, 0]).is_err(), "unknown type");
+    assert!(decode_matchers(&[0, 255, 255, 255, 255]).is_err(), "length past the end");
+    assert!(decode_matchers(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn abi_outcomes() {
+    let o = crate::run_format(b"foo +");
+    assert_eq!((o.status, o.line, o.column), (1, 1, 6));
+    assert_eq!(o.text, "1:6: parse error: unexpected end of input");
+    let o = crate::run_enforce(b"foo", &[9]);
+    assert_eq!((o.status, o.line, o.column), (1, 0, 0));
+    let o = crate::run_parse(b"1");
+    assert_eq!(o.status, 0);
+    assert!(format(b"foo").is_ok());
+}
