@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -7,65 +6,84 @@ import { sendError } from '../server/errors.js';
 import { responseHeaders } from './headers.js';
 import { upstreamFailure, type Upstream, type UpstreamRequest } from './upstream.js';
 
+const CLIENT_GONE = new Error('the client went away before the answer ended');
+
 /**
- * Sends the rebuilt request upstream and pipes the answer (status, end-to-end headers, body bytes untouched,
- * gzip included) straight into Node's response: no Web Response, no buffering, the client's pace sets the
- * upstream's through back-pressure. A client that goes away aborts the upstream request; an upstream that
- * breaks off cuts the client's connection, so a truncated answer never looks complete.
- *
- * Plain `pipe` and an EventEmitter as undici's abort signal: stream.pipeline and AbortController each cost an
- * AbortController and a DOMException per request, measured at a tenth of promgate's CPU time.
+ * Hands each piece of the upstream's answer straight to Node's response as undici reads it: status, end-to-end
+ * headers, body bytes untouched (gzip included). No Web Response, no stream in between, no buffering: when the
+ * client's socket is full, the upstream connection is paused until it drains. A client that goes away aborts the
+ * upstream request; an upstream that breaks off mid-answer cuts the client's connection, so that a truncated
+ * answer never looks complete.
  */
-export async function forward(
+class Passthrough implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private readonly asked = performance.now();
+  private readonly resume = (): void => this.controller?.resume();
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly exchange: Exchange,
+    private readonly metrics: GatewayMetrics,
+    private readonly done: () => void,
+  ) {
+    res.once('close', () => {
+      if (!res.writableFinished) this.controller?.abort(CLIENT_GONE);
+    });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.res.destroyed) controller.abort(CLIENT_GONE);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return;
+    this.exchange.upstreamMs = performance.now() - this.asked;
+    this.res.writeHead(statusCode, responseHeaders(headers));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.exchange.bytes += chunk.length;
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once('drain', this.resume);
+    }
+  }
+
+  onResponseEnd(): void {
+    this.res.end();
+    this.done();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    const { res, exchange, metrics } = this;
+    if (error === CLIENT_GONE || res.destroyed) {
+      exchange.note = CLIENT_GONE.message;
+    } else {
+      const failure = upstreamFailure(error);
+      exchange.note = res.headersSent ? `upstream answer broken off: ${error.message}` : error.message;
+      if (res.headersSent) {
+        metrics.upstreamError(failure === 'timeout' ? 'timeout' : 'interrupted');
+        res.destroy();
+      } else {
+        metrics.upstreamError(failure);
+        exchange.bytes =
+          failure === 'timeout'
+            ? sendError(res, 504, 'timeout', 'the upstream did not answer in time')
+            : sendError(res, 502, 'unavailable', `the upstream is unavailable: ${error.message}`);
+      }
+    }
+    this.done();
+  }
+}
+
+/** Sends the rebuilt request upstream and passes the answer on; resolves once the answer has ended, either way. */
+export function forward(
   upstream: Upstream,
   request: Omit<UpstreamRequest, 'signal'>,
   res: ServerResponse,
   exchange: Exchange,
   metrics: GatewayMetrics,
 ): Promise<void> {
-  const abort = new EventEmitter();
-  let clientGone = false;
-  let body: Dispatcher.ResponseData['body'] | undefined;
-  const closed = new Promise<void>((resolve) => {
-    res.once('close', () => {
-      if (!res.writableFinished) {
-        clientGone = true;
-        exchange.note ??= 'the client went away before the answer ended';
-        abort.emit('abort');
-        body?.destroy();
-      }
-      resolve();
-    });
-  });
-  const asked = performance.now();
-  let answer;
-  try {
-    answer = await upstream.request({ ...request, signal: abort });
-  } catch (error) {
-    if (clientGone) return;
-    const failure = upstreamFailure(error);
-    metrics.upstreamError(failure);
-    exchange.note = (error as Error).message;
-    if (failure === 'timeout') exchange.bytes = sendError(res, 504, 'timeout', 'the upstream did not answer in time');
-    else exchange.bytes = sendError(res, 502, 'unavailable', `the upstream is unavailable: ${(error as Error).message}`);
-    return;
-  }
-  exchange.upstreamMs = performance.now() - asked;
-  body = answer.body;
-  if (clientGone) {
-    body.destroy();
-    return;
-  }
-  body.on('data', (chunk: Buffer) => {
-    exchange.bytes += chunk.length;
-  });
-  body.once('error', (error: Error) => {
-    if (clientGone) return;
-    exchange.note = `upstream answer broken off: ${error.message}`;
-    metrics.upstreamError(upstreamFailure(error) === 'timeout' ? 'timeout' : 'interrupted');
-    res.destroy();
-  });
-  res.writeHead(answer.statusCode, responseHeaders(answer.headers));
-  body.pipe(res);
-  await closed;
+  return new Promise((resolve) => upstream.dispatch(request, new Passthrough(res, exchange, metrics, resolve)));
 }

@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import { Pool, errors, type Dispatcher } from 'undici';
 import type { UpstreamFailure } from '../observability/metrics.js';
 
@@ -8,12 +7,14 @@ export interface UpstreamRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
-  /** Emits 'abort' to abandon the request (undici takes an EventEmitter as well as an AbortSignal). */
-  readonly signal?: AbortSignal | EventEmitter;
+  readonly signal?: AbortSignal;
 }
 
 export interface Upstream {
+  /** The answer as a stream, for answers promgate reads itself. */
   request(req: UpstreamRequest): Promise<Dispatcher.ResponseData>;
+  /** The answer handed piece by piece to `handler`, for answers promgate passes on untouched. */
+  dispatch(req: Omit<UpstreamRequest, 'signal'>, handler: Dispatcher.DispatchHandler): void;
   close(): Promise<void>;
 }
 
@@ -34,16 +35,20 @@ export function createUpstream(endpoint: URL, timeoutMs: number): Upstream {
     endpoint.username !== '' || endpoint.password !== ''
       ? `Basic ${Buffer.from(`${decodeURIComponent(endpoint.username)}:${decodeURIComponent(endpoint.password)}`).toString('base64')}`
       : undefined;
+  const withAuthorization = (headers: Record<string, string>) =>
+    authorization === undefined ? headers : { ...headers, authorization };
   return {
     request(req) {
-      const headers = authorization === undefined ? req.headers : { ...req.headers, authorization };
       return pool.request({
         method: req.method,
         path: prefix + req.path,
-        headers,
+        headers: withAuthorization(req.headers),
         body: req.body ?? null,
         signal: req.signal ?? null,
       });
+    },
+    dispatch(req, handler) {
+      pool.dispatch({ method: req.method, path: prefix + req.path, headers: withAuthorization(req.headers), body: req.body ?? null }, handler);
     },
     close: () => pool.close(),
   };
