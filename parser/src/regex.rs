@@ -266,8 +266,6 @@ struct Node {
     capture: bool,
     flags: u8,
     height: u16,
-    /// Literal: its single rune (meaningful when `runes == 1`).
-    ch: u32,
     /// Runes held: literal length, or the (estimated) length of a class's range list.
     runes: u32,
     /// Go's estimate of the compiled size (saturating; only compared with MAX_SIZE).
@@ -293,7 +291,6 @@ impl Node {
             capture: false,
             flags: 0,
             height: 1,
-            ch: 0,
             runes: 0,
             size: 1,
             reps: NONE,
@@ -303,11 +300,13 @@ impl Node {
         }
     }
 
-    fn literal(ch: u32, fold: bool) -> Node {
+    /// A literal whose runes start at `text` in `Parser::text`.
+    fn literal(text: u32, runes: u32, fold: bool) -> Node {
         Node {
             fold,
-            ch,
-            runes: 1,
+            runes,
+            size: runes.max(1),
+            text,
             ..Node::leaf(Op::Literal, false)
         }
     }
@@ -696,10 +695,7 @@ impl<'a> Parser<'a> {
 
     fn stored_literal(&mut self, c: u32, fold: bool) -> Node {
         self.text.push(c);
-        Node {
-            text: (self.text.len() - 1) as u32,
-            ..Node::literal(c, fold)
-        }
+        Node::literal((self.text.len() - 1) as u32, 1, fold)
     }
 
     /// Pushes a class Go has already allocated (its node counted by the caller).
@@ -1019,14 +1015,22 @@ impl<'a> Parser<'a> {
         Alt::Other(Node::class(runes))
     }
 
+    /// Go's rule for merging two character-class-like alternatives into one.
+    fn merge_char_class(&self, a: &Node, b: &Node) -> Node {
+        if a.op == Op::AnyChar || b.op == Op::AnyChar {
+            return Node::leaf(Op::AnyChar, false);
+        }
+        // One-rune literals always have their rune stored.
+        let rune = |n: &Node| self.text.get(n.text as usize).copied();
+        if a.op == Op::Literal && b.op == Op::Literal && a.fold == b.fold && rune(a) == rune(b) {
+            return *a;
+        }
+        Node::class(a.runes.max(2) + b.runes.max(2))
+    }
+
     fn alt_node(&self, alt: &Alt) -> Node {
         match *alt {
-            Alt::Literal { start, len, fold } => Node {
-                runes: len,
-                size: len.max(1),
-                text: start,
-                ..Node::literal(self.text[start as usize], fold)
-            },
+            Alt::Literal { start, len, fold } => Node::literal(start, len, fold),
             Alt::Other(node) => node,
         }
     }
@@ -1038,7 +1042,7 @@ impl<'a> Parser<'a> {
         if n >= 3 && self.stack[n - 2].op == Op::VerticalBar {
             let (a, b) = (self.stack[n - 3], self.stack[n - 1]);
             if a.is_char_class_like() && b.is_char_class_like() {
-                self.stack[n - 3] = merge_char_class(&a, &b);
+                self.stack[n - 3] = self.merge_char_class(&a, &b);
                 self.stack.pop();
                 self.reuse();
                 return true;
@@ -1695,17 +1699,6 @@ fn one_rune_class(c: u32, other: Option<u32>, fold: bool) -> Option<ClassResult>
         }),
         _ => None,
     }
-}
-
-/// Go's rule for merging two character-class-like alternatives into one.
-fn merge_char_class(a: &Node, b: &Node) -> Node {
-    if a.op == Op::AnyChar || b.op == Op::AnyChar {
-        return Node::leaf(Op::AnyChar, false);
-    }
-    if a.op == Op::Literal && b.op == Op::Literal && a.ch == b.ch && a.fold == b.fold {
-        return *a;
-    }
-    Node::class(a.runes.max(2) + b.runes.max(2))
 }
 
 /// The smallest rune that folds to `c` (ASCII letters only; others stay as they are,
