@@ -31,12 +31,19 @@ use std::fmt::Write as _;
 /// `Err(message)`: Go's `regexp` refuses the pattern; the message is Go's, e.g.
 /// ``error parsing regexp: missing closing ): `(` ``.
 pub fn check(pattern: &str) -> Result<bool, String> {
-    check_bytes(pattern.as_bytes())
+    check_raw(pattern.as_bytes())
 }
 
 /// [`check`] for a value that may hold bytes that are not UTF-8 (PromQL string
-/// escapes such as `"\xff"` can produce them).
+/// escapes such as `"\xff"` can produce them): Go reads such bytes as invalid runes.
 pub fn check_bytes(pattern: &[u8]) -> Result<bool, String> {
+    match std::str::from_utf8(pattern) {
+        Ok(text) => check(text),
+        Err(_) => check_raw(pattern),
+    }
+}
+
+fn check_raw(pattern: &[u8]) -> Result<bool, String> {
     // Prometheus never parses a value made only of literal alternatives
     // (`a|b|c` without metacharacters): it matches them as strings.
     // That also means invalid UTF-8 in such a value is accepted.
