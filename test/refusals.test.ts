@@ -224,3 +224,30 @@ describe('tenant-id principals (X-Scope-OrgID)', () => {
     assert.deepEqual(paramsOf(sent), [['query', enforce('sum(rate(x[5m]))', [])]]);
   });
 });
+
+describe('--protected-endpoints', () => {
+  let upstream: RecordingUpstream;
+  let gateway: Gateway;
+
+  before(async () => {
+    upstream = await startRecordingUpstream();
+    gateway = await startGateway({
+      upstream: upstream.url,
+      authConfig: USERS,
+      args: ['--protected-endpoints', '/api/v1/query,/api/v1/targets,/api/v1/label/:name/values'],
+    });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream?.close();
+  });
+
+  it('narrows the endpoints served, and never adds one promgate cannot enforce', async () => {
+    assert.equal((await rawRequest(gateway.base, 'GET', '/api/v1/query?query=up', ALICE)).status, 200);
+    assert.equal((await rawRequest(gateway.base, 'GET', '/api/v1/label/job/values', ALICE)).status, 200);
+    for (const path of ['/api/v1/targets', '/api/v1/series?match[]=up', '/api/v1/labels', '/federate?match[]=up']) {
+      assert.equal((await rawRequest(gateway.base, 'GET', path, ALICE)).status, 404, path);
+    }
+    assert.match(gateway.log(), /protected endpoint ignored.*\/api\/v1\/targets|\/api\/v1\/targets.*protected endpoint ignored/);
+  });
+});

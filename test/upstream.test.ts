@@ -168,4 +168,11 @@ describe('a dead upstream', () => {
     assert.match(metrics, /promgate_upstream_errors_total\{kind="unavailable"\} 1/);
     assert.match(metrics, /promgate_http_requests_total\{endpoint="\/api\/v1\/query",code="502",user="alice"\} 1/);
   });
+
+  it('keeps its own endpoints on the internal port, where nothing is proxied', async () => {
+    assert.equal((await fetch(`${gateway.internal}/healthz`)).status, 200);
+    assert.equal((await fetch(`${gateway.internal}/readyz`)).status, 200);
+    assert.equal((await fetch(`${gateway.internal}/api/v1/query?query=up`, { headers: ALICE })).status, 404);
+    assert.equal((await rawRequest(gateway.base, 'GET', '/metrics', ALICE)).status, 404);
+  });
 });
