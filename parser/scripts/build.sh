@@ -41,7 +41,8 @@ case "${1:-}" in
     trap 'rm -rf "$tmp"' EXIT
     (cd "$PARSER_DIR" && git archive --format=tar HEAD -- Cargo.toml Cargo.lock src) | tar -x -C "$tmp"
     build "$tmp" "$PARSER_DIR/$WASM"
-    echo "built $PARSER_DIR/$WASM from $(git -C "$PARSER_DIR" rev-parse --short HEAD) ($(sha256sum "$PARSER_DIR/$WASM" | cut -c1-16))"
+    last=$(cd "$PARSER_DIR" && git log -1 --format=%h HEAD -- Cargo.toml Cargo.lock src)
+    echo "built $PARSER_DIR/$WASM from the sources of $last ($(sha256sum "$PARSER_DIR/$WASM" | cut -c1-16))"
     ;;
   --check)
     tmp=$(mktemp -d)
