@@ -405,7 +405,7 @@ impl<'a> Parser<'a> {
         Ok(match operand {
             Expr::Number(mut n) => {
                 if t.kind == Kind::Sub {
-                    n.val = -n.val;
+                    negate(&mut n);
                 }
                 n.pos = t.pos;
                 Expr::Number(n)
@@ -813,7 +813,7 @@ impl<'a> Parser<'a> {
                     Kind::Number | Kind::Duration => {
                         let mut n = self.parse_number_literal()?;
                         if t.kind == Kind::Sub {
-                            n.val = -n.val;
+                            negate(&mut n);
                         }
                         if out_of_range(n.val) {
                             return Err(Error::at(t.pos, "duration out of range"));
@@ -936,7 +936,7 @@ impl<'a> Parser<'a> {
                 match e {
                     DurNode::Number(mut n) => {
                         if t.kind == Kind::Sub {
-                            n.val = -n.val;
+                            negate(&mut n);
                         }
                         if out_of_range(n.val) {
                             return Err(Error::at(t.pos, "duration out of range"));
@@ -992,4 +992,10 @@ fn set_extended(e: &mut Expr, anchored: bool) -> Result<()> {
         return Err(Error::at(pos, "anchored and smoothed modifiers cannot be used together"));
     }
     Ok(())
+}
+
+/// A minus sign applied to a literal. A negative zero duration prints as plain `0s`, so it
+/// is held as zero.
+fn negate(n: &mut NumberLiteral) {
+    n.val = if n.duration && n.val == 0.0 { 0.0 } else { -n.val };
 }

@@ -55,7 +55,7 @@ impl<'e> Printer<'e> {
             Expr::Matrix(m) => {
                 self.selector(&m.vs);
                 self.out.push('[');
-                self.dur(&m.range);
+                self.range(&m.range);
                 self.out.push(']');
                 self.extended(&m.vs);
                 self.at(m.vs.at);
@@ -64,7 +64,7 @@ impl<'e> Printer<'e> {
             Expr::Subquery(s) => {
                 self.expr(&s.expr);
                 self.out.push('[');
-                self.dur(&s.range);
+                self.range(&s.range);
                 self.out.push(':');
                 if s.step.is_set() {
                     self.dur(&s.step);
@@ -130,6 +130,10 @@ impl<'e> Printer<'e> {
     fn number(&mut self, n: &NumberLiteral) {
         if n.duration {
             write_duration(&mut self.out, seconds_to_ns(n.val));
+        } else if n.val == f64::INFINITY {
+            // Prometheus writes "+Inf", which reads back as a unary plus: `+Inf ^ 2`
+            // would then be +(Inf ^ 2).
+            self.out.push_str("Inf");
         } else {
             write_float(&mut self.out, n.val);
         }
@@ -180,6 +184,15 @@ impl<'e> Printer<'e> {
         match d {
             Dur::Nanos(ns) => write_duration(&mut self.out, *ns),
             Dur::Expr(e) => self.duration_expr(e),
+        }
+    }
+
+    /// A range must read back as more than zero; one that rounded to 0ns (written as a
+    /// positive number under half a nanosecond) is written as such a number again.
+    fn range(&mut self, d: &Dur) {
+        match d {
+            Dur::Nanos(0) => self.out.push_str("0.0000000001"),
+            d => self.dur(d),
         }
     }
 
