@@ -9,8 +9,10 @@ import { bytesOf, goQuote, inputOf, positionOf, readCorpus, type ParseCase, type
 import { attempt } from './support/outcome.js';
 
 const parseCases = readCorpus<ParseCase>('promql-parse.jsonl');
+const lexCases = readCorpus<ParseCase & { series_desc: boolean }>('promql-lex.jsonl');
+const acceptedInputs = [...parseCases, ...lexCases.filter((c) => !c.series_desc)].map(inputOf).filter((q) => attempt(() => parse(q)).ok);
 const printCases = readCorpus<PrintCase>('promql-print.jsonl');
-const acceptedInputs = parseCases.map(inputOf).filter((q) => attempt(() => parse(q)).ok);
+
 
 const UNKNOWN_FUNCTION = /^unknown function with name "(.+)"$/;
 const PROMETHEUS_ERROR = /^(\d+):(\d+): parse error: (.+)$/s;
@@ -82,6 +84,15 @@ test('error messages read like Prometheus\'s', (t) => {
   assert.deepEqual(malformed, [], 'every error is "line:column: parse error: message" with the same position as a property');
 });
 
+test('every PromQL input Prometheus\'s lexer refuses is refused', (t) => {
+  // Series descriptions (promtool's test notation) are not PromQL.
+  const refused = lexCases.filter((c) => c.fail && !c.series_desc);
+  const accepted = refused.map(inputOf).filter((q) => attempt(() => parse(q)).ok);
+  t.diagnostic(`${refused.length} inputs the lexer refuses`);
+  assert.ok(refused.length > 40);
+  assert.deepEqual(accepted, []);
+});
+
 test('string literals hold the values Prometheus reads', (t) => {
   // Values holding bytes that are not UTF-8 ("\xFF") reach the corpus as U+FFFD and cannot be compared.
   const comparable = parseCases.filter((c) => c.expected_string !== undefined && !c.expected_string.includes('\uFFFD'));
@@ -112,7 +123,7 @@ test('the printer agrees with Prometheus\'s: format(input) parses to the tree of
   assert.deepEqual(failures, []);
 });
 
-test('format round-trips every accepted corpus input and is idempotent', (t) => {
+test('format round-trips every accepted corpus input (parser and lexer tests) and is idempotent', (t) => {
   const failures: string[] = [];
   for (const q of acceptedInputs) {
     const printed = format(q);
