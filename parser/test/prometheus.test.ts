@@ -23,6 +23,10 @@ const TENANTS: Readonly<Record<string, Tenant>> = {
     matchers: [{ name: 'namespace', type: '=~', value: ['tenant-a', 'tenant-b'].map(quoteRegex).join('|') }],
     owns: (l) => l['namespace'] === 'tenant-a' || l['namespace'] === 'tenant-b',
   },
+  'label team=america': {
+    matchers: [{ name: 'team', type: '=', value: 'america' }],
+    owns: (l) => l['team'] === 'america',
+  },
 };
 
 const RANGE_SECONDS = 1800;
