@@ -80,7 +80,7 @@ class Passthrough implements Dispatcher.DispatchHandler {
 /** Sends the rebuilt request upstream and passes the answer on; resolves once the answer has ended, either way. */
 export function forward(
   upstream: Upstream,
-  request: Omit<UpstreamRequest, 'signal'>,
+  request: UpstreamRequest,
   res: ServerResponse,
   exchange: Exchange,
   metrics: GatewayMetrics,

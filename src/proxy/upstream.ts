@@ -7,14 +7,13 @@ export interface UpstreamRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
-  readonly signal?: AbortSignal;
 }
 
 export interface Upstream {
   /** The answer as a stream, for answers promgate reads itself. */
   request(req: UpstreamRequest): Promise<Dispatcher.ResponseData>;
   /** The answer handed piece by piece to `handler`, for answers promgate passes on untouched. */
-  dispatch(req: Omit<UpstreamRequest, 'signal'>, handler: Dispatcher.DispatchHandler): void;
+  dispatch(req: UpstreamRequest, handler: Dispatcher.DispatchHandler): void;
   close(): Promise<void>;
 }
 
@@ -44,7 +43,6 @@ export function createUpstream(endpoint: URL, timeoutMs: number): Upstream {
         path: prefix + req.path,
         headers: withAuthorization(req.headers),
         body: req.body ?? null,
-        signal: req.signal ?? null,
       });
     },
     dispatch(req, handler) {
