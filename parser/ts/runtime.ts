@@ -46,9 +46,14 @@ export class Parser {
   }
 
   run(op: Operation, query: string, matchers: Uint8Array | null): string {
-    // Every UTF-16 unit takes at least one UTF-8 byte: longer strings are refused without copying them.
-    if (query.length > MAX_INPUT_BYTES) {
-      throw new PromQLError(`query too large: at least ${query.length} bytes (limit ${MAX_INPUT_BYTES} bytes)`);
+    // Refused before any copy, so that an oversized query cannot grow the module's memory (which never shrinks).
+    // A UTF-16 unit takes one to three UTF-8 bytes: only long strings need counting.
+    if (query.length > MAX_INPUT_BYTES / 3) {
+      const atLeast = query.length > MAX_INPUT_BYTES;
+      const bytes = atLeast ? query.length : Buffer.byteLength(query, 'utf8');
+      if (bytes > MAX_INPUT_BYTES) {
+        throw new PromQLError(`query too large: ${atLeast ? 'at least ' : ''}${bytes} bytes (limit ${MAX_INPUT_BYTES} bytes)`);
+      }
     }
     try {
       this.instance ??= new Instance(this.module);
