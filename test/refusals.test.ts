@@ -193,6 +193,21 @@ describe('refusals and rebuilt requests', () => {
     assert.equal(typeof res.headers['x-request-id'], 'string');
   });
 
+  it('logs one JSON line per request, with the id it answers with; queries only when debugging', async () => {
+    const res = await rawRequest(gateway.base, 'GET', '/api/v1/query?query=up', { ...ALICE, 'x-request-id': 'trace-42' });
+    assert.equal(res.headers['x-request-id'], 'trace-42');
+    await new Promise((r) => setTimeout(r, 200));
+    const line = gateway.log().split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.id === 'trace-42');
+    assert.ok(line, 'no log line for the request');
+    assert.deepEqual(
+      { user: line.user, method: line.method, path: line.path, status: line.status, msg: line.msg },
+      { user: 'alice', method: 'GET', path: '/api/v1/query', status: 200, msg: 'request' },
+    );
+    for (const field of ['ms', 'upstreamMs', 'bytes']) assert.equal(typeof line[field], 'number', field);
+    assert.equal(line.params, undefined);
+    assert.equal(line.enforced, undefined);
+  });
+
   it('serves unprotected endpoints without credentials, GET and HEAD only', async () => {
     const before = upstream.requests.length;
     assert.equal((await rawRequest(gateway.base, 'GET', '/-/healthy', {})).status, 200);
@@ -208,7 +223,7 @@ describe('tenant-id principals (X-Scope-OrgID)', () => {
 
   before(async () => {
     upstream = await startRecordingUpstream();
-    gateway = await startGateway({ upstream: upstream.url, args: ['--auth-type', 'jwt', '--jwt-secret', 'test-secret'] });
+    gateway = await startGateway({ upstream: upstream.url, args: ['--auth-type', 'jwt', '--jwt-secret', 'test-secret', '--log-level', 'debug'] });
   });
   after(async () => {
     await gateway?.stop();
@@ -225,6 +240,10 @@ describe('tenant-id principals (X-Scope-OrgID)', () => {
     const sent = upstream.requests.at(-1)!;
     assert.equal(sent.headers['x-scope-orgid'], 'acme');
     assert.deepEqual(paramsOf(sent), [['query', enforce('sum(rate(x[5m]))', [])]]);
+    await new Promise((r) => setTimeout(r, 200));
+    const line = gateway.log().split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'request');
+    assert.deepEqual(line.params, [['query', 'sum(rate(x[5m]))']]);
+    assert.equal(line.enforced, `query=${encodeURIComponent(enforce('sum(rate(x[5m]))', []))}`);
   });
 });
 
