@@ -5,9 +5,15 @@ import type { Logger } from 'pino';
 
 type FetchApp = { fetch: (request: Request, env: never) => Response | Promise<Response> };
 
+// Longer than the idle timeouts of the clients and load balancers in front (Go's HTTP client, which Grafana uses:
+// 90 s; most cloud load balancers: 60 s), so that promgate never closes a kept-alive connection just as a request
+// is sent on it: Grafana's queries are POSTs, which a client does not retry.
+const KEEP_ALIVE_TIMEOUT_MS = 120_000;
+
 /** Starts an HTTP server for a Hono app; resolves once it listens (port 0 picks a free one), rejects if it cannot. */
 export function listen(app: FetchApp, port: number): Promise<Server> {
   const server = createAdaptorServer({ fetch: app.fetch as never }) as Server;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, () => {
