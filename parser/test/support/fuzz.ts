@@ -31,7 +31,9 @@ export function random(seed: number): () => number {
   };
 }
 
-/** `count` inputs: token soup, random characters, and corpus inputs with flips, inserts, deletes and splices. */
+type Random = () => number;
+
+/** `count` inputs: token soup, random characters, generated expressions, and generated or corpus inputs with flips, inserts, deletes and splices. */
 export function* fuzzInputs(seed: number, count: number, seeds: readonly string[]): Generator<string> {
   const next = random(seed);
   const int = (n: number) => Math.floor(next() * n);
@@ -51,15 +53,59 @@ export function* fuzzInputs(seed: number, count: number, seeds: readonly string[
   };
   for (let i = 0; i < count; i++) {
     const kind = next();
-    if (kind < 0.2) {
+    if (kind < 0.15) {
       yield Array.from({ length: 1 + int(24) }, () => (next() < 0.3 ? ' ' : '') + pick(TOKENS)).join('');
-    } else if (kind < 0.3) {
+    } else if (kind < 0.2) {
       yield Array.from({ length: int(40) }, piece).join('');
+    } else if (kind < 0.5) {
+      const q = expression(next, int(5));
+      yield next() < 0.3 ? mutate(q) : q;
     } else {
       let q = pick(seeds);
       for (let n = 1 + int(4); n > 0; n--) q = mutate(q);
       yield q;
     }
+  }
+}
+
+// A generator of mostly valid PromQL, so that the printer and the enforcer see deep and unusual trees, not only refusals.
+const METRICS = ['foo', 'http_requests_total', 'up', 'a:b:c', 'on', 'sum', 'offset', 'inf'];
+const LABELS = ['job', 'namespace', 'le', '"a.b"', '"ü"', 'bool', 'by'];
+const VALUES = ['"x"', '""', '".*"', '".+"', '"a|b"', "'single'", '`raw\\d`', '"\\n\\"q\\" \\x41 é \\u2028"', '"$1"'];
+const DURATIONS = ['5m', '1h30m', '90s', '1d', '0s', '1ms', '5m * 2', '(1m + 30s)', 'step()', '-1m', 'max_of(1m, step())'];
+const MODIFIERS = ['', '', '', ' offset 5m', ' offset -1m', ' @ 100', ' @ start()', ' @ end() offset 1m', ' offset 1h @ -5'];
+const RANGE_FUNCTIONS = ['rate', 'increase', 'max_over_time', 'avg_over_time', 'absent_over_time', 'changes', 'quantile_over_time'];
+const AGGREGATIONS = ['sum', 'avg', 'max', 'count', 'group', 'stddev'];
+const BINARY = ['+', '-', '*', '/', '%', '^', 'atan2', '==', '!=', '>', '<=', 'and', 'or', 'unless'];
+const VECTOR_MATCHING = ['', '', ' on (job)', ' ignoring (le)', ' on () group_left', ' ignoring (job) group_right (le)', ' bool', ' fill (0)'];
+const NUMBERS = ['1', '0.5', '-2', '1e3', '0x1f', 'Inf', '-Inf', 'NaN', '0755', '.5'];
+
+function expression(next: Random, depth: number): string {
+  const int = (n: number) => Math.floor(next() * n);
+  const pick = <T>(xs: readonly T[]) => xs[int(xs.length)] as T;
+  const sub = () => expression(next, depth - 1);
+  const scalar = () => (depth > 0 && next() < 0.3 ? `scalar(${sub()})` : pick(NUMBERS));
+  const selector = (withModifiers: boolean) => {
+    const name = next() < 0.8 ? pick(METRICS) : next() < 0.5 ? '{"quoted.name"' : '';
+    const matchers = Array.from({ length: int(3) }, () => `${pick(LABELS)}${pick(['=', '!=', '=~', '!~'])}${pick(VALUES)}`);
+    const braces = name.startsWith('{') ? `${name}${matchers.map((m) => `, ${m}`).join('')}}` : matchers.length || !name ? `${name}{${matchers.join(', ')}}` : name;
+    return withModifiers ? `${braces}${pick(MODIFIERS)}` : braces;
+  };
+  const range = () => (depth > 0 && next() < 0.3 ? `(${sub()})[${pick(DURATIONS)}:${next() < 0.5 ? '' : pick(DURATIONS)}]` : `${selector(false)}[${pick(DURATIONS)}]`) + pick(MODIFIERS);
+  if (depth <= 0) return next() < 0.8 ? selector(true) : scalar();
+  switch (int(12)) {
+    case 0: return selector(true);
+    case 1: return `${pick(RANGE_FUNCTIONS)}(${pick(RANGE_FUNCTIONS) === 'quantile_over_time' ? '0.9, ' : ''}${range()})`;
+    case 2: return next() < 0.5 ? `${pick(AGGREGATIONS)} by (job) (${sub()})` : `${pick(AGGREGATIONS)}(${sub()}) without (le, "a.b")`;
+    case 3: return `${pick(['topk', 'bottomk', 'quantile', 'limitk', 'limit_ratio'])}(${scalar()}, ${sub()})`;
+    case 4: return `${sub()} ${pick(BINARY)}${pick(VECTOR_MATCHING)} ${sub()}`;
+    case 5: return next() < 0.5 ? `${sub()} ${pick(BINARY)} ${scalar()}` : `${scalar()} ${pick(BINARY)} ${sub()}`;
+    case 6: return `${pick(['-', '+'])}${sub()}`;
+    case 7: return `(${sub()})`;
+    case 8: return next() < 0.5 ? `absent(${selector(next() < 0.5)})` : `absent_over_time(${range()})`;
+    case 9: return `label_replace(${sub()}, "dst", "$1", "src", "(.*)")`;
+    case 10: return `some_future_function(${Array.from({ length: int(4) }, () => (next() < 0.5 ? sub() : next() < 0.5 ? range() : pick(VALUES))).join(', ')})`;
+    default: return pick([`histogram_quantile(${scalar()}, ${sub()})`, `info(${sub()}, {k="v"})`, `count_values("v", ${sub()})`, `vector(${scalar()})`, `${range().replace(/^/, 'sum_over_time(')})`]);
   }
 }
 
