@@ -20,13 +20,9 @@ enum State {
     InsideBraces,
     DurationExpr,
     QuotedString,
-    RawString,
     Escape,
-    Space,
     LineComment,
     NumberOrDuration,
-    KeywordOrIdentifier,
-    Identifier,
 }
 
 pub struct Lexer<'a> {
@@ -209,12 +205,7 @@ impl<'a> Lexer<'a> {
             State::InsideBraces => self.inside_braces(),
             State::DurationExpr => self.duration_expr(),
             State::QuotedString => self.quoted_string(),
-            State::RawString => self.raw_string(),
             State::Escape => self.escape(),
-            State::Space => {
-                self.skip_spaces();
-                Some(State::Statements)
-            }
             State::LineComment => {
                 self.pos += 1;
                 let mut r = self.next();
@@ -229,12 +220,6 @@ impl<'a> Lexer<'a> {
                 Some(State::Statements)
             }
             State::NumberOrDuration => self.number_or_duration(),
-            State::KeywordOrIdentifier => self.keyword_or_identifier(),
-            State::Identifier => {
-                self.pos += self.input[self.pos..].iter().take_while(|&&b| is_alnum(b as i32)).count();
-                self.emit(Kind::Identifier);
-                Some(State::Statements)
-            }
         }
     }
 
@@ -259,7 +244,12 @@ impl<'a> Lexer<'a> {
                 return None;
             }
             ',' => self.emit(Kind::Comma),
-            _ if is_space(r) => return Some(State::Space),
+            // The states a token continues in are called directly rather than returned,
+            // which saves a round through next_token per token; the result is the same.
+            _ if is_space(r) => {
+                self.skip_spaces();
+                return self.statements();
+            }
             '*' => self.emit(Kind::Mul),
             '/' => self.emit(Kind::Div),
             '%' => self.emit(Kind::Mod),
@@ -303,20 +293,20 @@ impl<'a> Lexer<'a> {
             }
             _ if is_digit(r) || (c == '.' && is_digit(self.peek())) => {
                 self.backup();
-                return Some(State::NumberOrDuration);
+                return self.number_or_duration();
             }
             '"' | '\'' => {
                 self.string_open = r;
-                return Some(State::QuotedString);
+                return self.quoted_string();
             }
             '`' => {
                 self.string_open = r;
-                return Some(State::RawString);
+                return self.raw_string();
             }
             _ if is_alpha(r) || c == ':' => {
                 if !self.bracket_open {
                     self.backup();
-                    return Some(State::KeywordOrIdentifier);
+                    return self.keyword_or_identifier();
                 }
                 if c == ':' {
                     if self.got_colon {
@@ -379,21 +369,24 @@ impl<'a> Lexer<'a> {
             return self.fail("unexpected end of input inside braces".into());
         }
         if is_space(r) {
-            return Some(State::Space);
+            self.skip_spaces();
+            return self.inside_braces();
         }
         if is_alpha(r) {
             self.backup();
-            return Some(State::Identifier);
+            self.pos += self.input[self.pos..].iter().take_while(|&&b| is_alnum(b as i32)).count();
+            self.emit(Kind::Identifier);
+            return Some(State::Statements);
         }
         match r as u32 {
             0x2C => self.emit(Kind::Comma),
             0x22 | 0x27 => {
                 self.string_open = r;
-                return Some(State::QuotedString);
+                return self.quoted_string();
             }
             0x60 => {
                 self.string_open = r;
-                return Some(State::RawString);
+                return self.raw_string();
             }
             0x3D => {
                 if self.next() == '~' as i32 {

@@ -1,6 +1,8 @@
 //! promql_parser: PromQL lexer, parser, type checks, printer and label enforcer,
 //! built to WebAssembly for the promgate gateway (see the `wasm` module for the ABI).
 
+#[cfg(target_arch = "wasm32")]
+mod arena;
 mod ast;
 mod check;
 mod enforce;
@@ -193,7 +195,14 @@ pub fn run_enforce_selector(q: &[u8], m: &[u8]) -> Outcome {
 mod wasm {
     use super::*;
 
-    static mut RESULT: Vec<u8> = Vec::new();
+    #[global_allocator]
+    static ALLOCATOR: crate::arena::CallArena = crate::arena::CallArena::new();
+
+    /// The last call's output: in the allocator's region (valid until the next call), or
+    /// in `SPILLED` when it did not fit there.
+    static mut RESULT_PTR: *const u8 = std::ptr::null();
+    static mut RESULT_LEN: usize = 0;
+    static mut SPILLED: Vec<u8> = Vec::new();
     static mut ERROR_LINE: u32 = 0;
     static mut ERROR_COLUMN: u32 = 0;
 
@@ -205,11 +214,23 @@ mod wasm {
         }
     }
 
-    unsafe fn finish(o: Outcome) -> u32 {
-        RESULT = o.text.into_bytes();
-        ERROR_LINE = o.line;
-        ERROR_COLUMN = o.column;
-        o.status
+    /// Runs one call with the per-call allocator and keeps its output.
+    unsafe fn call(f: impl FnOnce() -> Outcome) -> u32 {
+        ALLOCATOR.during(|| {
+            let o = f();
+            let text = o.text.into_bytes();
+            if ALLOCATOR.holds(text.as_ptr()) {
+                RESULT_PTR = text.as_ptr();
+                RESULT_LEN = text.len();
+            } else {
+                SPILLED = text;
+                RESULT_PTR = SPILLED.as_ptr();
+                RESULT_LEN = SPILLED.len();
+            }
+            ERROR_LINE = o.line;
+            ERROR_COLUMN = o.column;
+            o.status
+        })
     }
 
     #[no_mangle]
@@ -231,38 +252,38 @@ mod wasm {
     /// The pointers must address `len` readable bytes of this module's memory.
     #[no_mangle]
     pub unsafe extern "C" fn format(q_ptr: *const u8, q_len: usize) -> u32 {
-        finish(run_format(slice(q_ptr, q_len)))
+        call(|| run_format(slice(q_ptr, q_len)))
     }
 
     /// # Safety
     /// As for `format`.
     #[no_mangle]
     pub unsafe extern "C" fn parse(q_ptr: *const u8, q_len: usize) -> u32 {
-        finish(run_parse(slice(q_ptr, q_len)))
+        call(|| run_parse(slice(q_ptr, q_len)))
     }
 
     /// # Safety
     /// As for `format`.
     #[no_mangle]
     pub unsafe extern "C" fn enforce(q_ptr: *const u8, q_len: usize, m_ptr: *const u8, m_len: usize) -> u32 {
-        finish(run_enforce(slice(q_ptr, q_len), slice(m_ptr, m_len)))
+        call(|| run_enforce(slice(q_ptr, q_len), slice(m_ptr, m_len)))
     }
 
     /// # Safety
     /// As for `format`.
     #[no_mangle]
     pub unsafe extern "C" fn enforce_selector(q_ptr: *const u8, q_len: usize, m_ptr: *const u8, m_len: usize) -> u32 {
-        finish(run_enforce_selector(slice(q_ptr, q_len), slice(m_ptr, m_len)))
+        call(|| run_enforce_selector(slice(q_ptr, q_len), slice(m_ptr, m_len)))
     }
 
     #[no_mangle]
     pub unsafe extern "C" fn result_ptr() -> *const u8 {
-        RESULT.as_ptr()
+        RESULT_PTR
     }
 
     #[no_mangle]
     pub unsafe extern "C" fn result_len() -> usize {
-        RESULT.len()
+        RESULT_LEN
     }
 
     #[no_mangle]

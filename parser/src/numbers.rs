@@ -216,9 +216,27 @@ pub fn write_duration(out: &mut String, ns: i64) {
         }
         let v = ms / mult;
         if v > 0 {
-            let _ = write!(out, "{}{}", v, unit);
+            write_uint(out, v as u64);
+            out.push_str(unit);
             ms -= v * mult;
         }
+    }
+}
+
+/// Decimal digits of `v`, without the formatting machinery (this is on the hot path).
+pub fn write_uint(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(b as char);
     }
 }
 
@@ -229,6 +247,11 @@ pub fn write_float(out: &mut String, v: f64) {
         out.push_str("NaN");
     } else if v.is_infinite() {
         out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+    } else if v.fract() == 0.0 && v.abs() < 1e15 && !(v == 0.0 && v.is_sign_negative()) {
+        if v < 0.0 {
+            out.push('-');
+        }
+        write_uint(out, v.abs() as u64);
     } else {
         let _ = write!(out, "{}", v);
     }

@@ -5,9 +5,8 @@
 
 use crate::ast::*;
 use crate::numbers::{seconds_to_ns, write_duration, write_float, write_float_g};
-use crate::strings::write_quoted;
+use crate::strings::{push_ascii, write_quoted};
 use crate::token::Kind;
-use std::cell::RefCell;
 
 pub struct Printer<'e> {
     pub out: String,
@@ -19,27 +18,13 @@ pub struct Printer<'e> {
     spans: Vec<(usize, usize)>,
 }
 
-thread_local! {
-    /// The scratch buffers, kept from one call to the next (calls do not overlap).
-    static SPARE: RefCell<(String, Vec<(usize, usize)>)> = RefCell::new((String::new(), Vec::new()));
-}
-
-impl<'e> Drop for Printer<'e> {
-    fn drop(&mut self) {
-        let scratch = std::mem::take(&mut self.scratch);
-        let spans = std::mem::take(&mut self.spans);
-        SPARE.with(|s| *s.borrow_mut() = (scratch, spans));
-    }
-}
-
 impl<'e> Printer<'e> {
     pub fn new(capacity: usize, extra: &'e [Matcher<'e>]) -> Printer<'e> {
-        let (scratch, spans) = SPARE.with(|s| std::mem::take(&mut *s.borrow_mut()));
-        Printer { out: String::with_capacity(capacity), extra, scratch, spans }
+        Printer { out: String::with_capacity(capacity), extra, scratch: String::new(), spans: Vec::new() }
     }
 
-    pub fn into_string(mut self) -> String {
-        std::mem::take(&mut self.out)
+    pub fn into_string(self) -> String {
+        self.out
     }
 
     pub fn expr(&mut self, e: &Expr<'_>) {
@@ -75,7 +60,7 @@ impl<'e> Printer<'e> {
             }
             Expr::Call(c) => {
                 // Function names are identifiers from the lexer, hence ASCII.
-                self.out.push_str(std::str::from_utf8(c.name).unwrap_or(""));
+                push_ascii(&mut self.out, c.name);
                 self.out.push('(');
                 for (i, a) in c.args.iter().enumerate() {
                     if i > 0 {
@@ -277,7 +262,7 @@ impl<'e> Printer<'e> {
     /// the extra matchers the selector does not hold yet are added.
     pub fn selector(&mut self, vs: &VectorSelector<'_>) {
         // The name is a metric identifier from the lexer, hence ASCII.
-        self.out.push_str(std::str::from_utf8(vs.name).unwrap_or(""));
+        push_ascii(&mut self.out, vs.name);
         self.scratch.clear();
         self.spans.clear();
         for m in &vs.matchers {
@@ -310,7 +295,7 @@ fn write_label_name(out: &mut String, name: &[u8]) {
     let bare = !name.is_empty()
         && name.iter().enumerate().all(|(i, &c)| c == b'_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
     if bare {
-        out.push_str(std::str::from_utf8(name).unwrap_or(""));
+        push_ascii(out, name);
     } else {
         write_quoted(out, name);
     }

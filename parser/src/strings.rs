@@ -100,6 +100,17 @@ fn push_escaped_rune(out: &mut String, r: u32, quote: u32, escape_replacement_ch
     }
 }
 
+/// Appends bytes known to be ASCII (identifiers from the lexer, plain runs of strings).
+/// Anything else is written as U+FFFD, so the output stays valid UTF-8 regardless.
+pub fn push_ascii(out: &mut String, s: &[u8]) {
+    if s.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8 on their own.
+        unsafe { out.as_mut_vec().extend_from_slice(s) }
+    } else {
+        out.push_str(&String::from_utf8_lossy(s));
+    }
+}
+
 /// Appends `s` as a double-quoted PromQL string that Prometheus unquotes back to exactly
 /// these bytes: Go's strconv.Quote rules, except that U+FFFD is always escaped
 /// (Prometheus's lexer refuses a literal one inside strings).
@@ -109,7 +120,7 @@ pub fn write_quoted(out: &mut String, s: &[u8]) {
     while i < s.len() {
         let plain = s[i..].iter().take_while(|&&b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\').count();
         if plain > 0 {
-            out.push_str(std::str::from_utf8(&s[i..i + plain]).unwrap_or(""));
+            push_ascii(out, &s[i..i + plain]);
             i += plain;
             continue;
         }
