@@ -1,7 +1,7 @@
 // The printer: format(q) parses back to the tree of q, and format is idempotent, on the corners of the grammar.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { format, parse } from '../ts/index.js';
+import { enforce, format, parse } from '../ts/index.js';
 
 const ROUND_TRIPS = [
   // signs, zeros and special numbers
@@ -22,5 +22,20 @@ for (const query of ROUND_TRIPS) {
     const printed = format(query);
     assert.deepEqual(parse(printed), parse(query), `printed as ${printed}`);
     assert.equal(format(printed), printed);
+  });
+}
+
+// absent() derives its output labels from its selector's matchers in order (the first `=` of a name sets the label,
+// a later matcher of that name deletes it), so a printer that reorders a label's matchers changes the answer.
+for (const [query, first, second] of [
+  ['absent(foo{job="x", job!="y"})', 'job="x"', 'job!="y"'],
+  ['absent(foo{job=~"x.*", job="x1"})', 'job=~"x.*"', 'job="x1"'],
+  ['absent_over_time(foo{b="2", a="1", b="3"}[5m])', 'b="2"', 'b="3"'],
+] as const) {
+  test(`format keeps the order of one label's matchers: ${query}`, () => {
+    for (const printed of [format(query), enforce(query, [{ name: 'namespace', type: '=', value: 'a' }])]) {
+      const at = [printed.indexOf(first), printed.indexOf(second)];
+      assert.ok(at[0]! >= 0 && at[0]! < at[1]!, `${first} must stay before ${second} in ${printed}`);
+    }
   });
 }
