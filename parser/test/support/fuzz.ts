@@ -143,8 +143,9 @@ export function checkInput(query: string, stats: FuzzStats): string | null {
     if (format(printed) !== printed) return `format is not idempotent on ${JSON.stringify(printed)}`;
     return null;
   } catch (error) {
-    const cause = error instanceof PromQLError ? error.cause : error;
-    return `${error instanceof PromQLError ? 'a PromQLError from a trap' : 'an exception'}: ${String(cause ?? error)}`;
+    if (!(error instanceof PromQLError)) return `an exception: ${String(error)}`;
+    if (error.cause !== undefined) return `a trap: ${String(error.cause)}`;
+    return `an accepted query's printed form, or the output of enforce, is refused: ${error.message}`;
   }
 }
 
