@@ -6,7 +6,7 @@ import { enforce, format, parse } from '../ts/index.js';
 const ROUND_TRIPS = [
   // signs, zeros and special numbers
   '-0', '-0m', '1 / -0m', 'foo[-0s + 15s]', 'foo offset -0s', '+Inf', '-Inf', 'NaN', '+Inf ^ foo', '-Inf ^ 2', '+1 ^ foo',
-  '- -1', '-(-1)', '1 - -1', '2 ^ -1', '-2 ^ 2', '-foo ^ 2', '(-foo) ^ 2', '0x1F', '0755', '1e-3', '.5', '5.', '1_000',
+  'foo offset +(5) - Inf', '- -1', '-(-1)', '1 - -1', '2 ^ -1', '-2 ^ 2', '-foo ^ 2', '(-foo) ^ 2', '0x1F', '0755', '1e-3', '.5', '5.', '1_000',
   // precedence and associativity
   '1 - (2 - 3)', '(1 - 2) - 3', '2 ^ (3 ^ 2)', '(2 ^ 3) ^ 2', 'a or b and c', '(a or b) and c', 'a * on (x) (b + c)',
   'a > bool b == bool c', '-(a + b)', 'sum(a) by (x) / ignoring (y) group_left (z) b',
