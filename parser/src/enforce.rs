@@ -3,7 +3,9 @@
 //! needs no copy of them. What this module changes in the tree: absent() and
 //! absent_over_time() derive their output labels from their selector's matchers, so where
 //! the appended matchers change that label set, the call is wrapped in label_replace() to
-//! give back what the caller would see from a Prometheus holding only their own series.
+//! give back what the caller would see from a Prometheus holding only their own series;
+//! and info() without a data-label selector gets one, so that it has a selector to
+//! restrict.
 
 use crate::ast::*;
 use crate::functions;
@@ -31,11 +33,32 @@ pub fn enforce_expr<'a>(e: &mut Expr<'a>, extra: &[Matcher<'_>]) {
             for a in c.args.iter_mut() {
                 enforce_expr(a, extra);
             }
+            if is_info_without_selector(c) && !extra.is_empty() {
+                // Without a data-label selector, info() reads target_info series of any
+                // tenant that share job and instance with the caller's series. An explicit
+                // selector (which gets the caller's matchers) keeps it to their own; it
+                // also limits the added labels to those it names.
+                let pos = c.pos;
+                c.args.push(Expr::Vector(Box::new(VectorSelector {
+                    name: b"",
+                    matchers: Vec::new(),
+                    offset: Dur::Nanos(0),
+                    at: AtModifier::None,
+                    anchored: false,
+                    smoothed: false,
+                    bypass_empty_check: true,
+                    pos,
+                })));
+            }
             if let Some((before, after)) = absent_labels(c, extra) {
                 restore_absent_labels(e, &before, &after);
             }
         }
     }
+}
+
+fn is_info_without_selector(c: &Call<'_>) -> bool {
+    c.func.map_or(false, |f| f.name == "info") && c.args.len() == 1
 }
 
 type Labels = Vec<(Vec<u8>, Vec<u8>)>;

@@ -38,6 +38,7 @@ const PLACES: &[(&str, &str)] = &[
     ("histogram_quantile(0.9, sum by (le) (rate(h_bucket[5m])))", "histogram_quantile(0.9, sum by (le) (rate(h_bucket{namespace=\"a\"}[5m])))"),
     ("label_replace(foo, \"a\", \"b\", \"c\", \"d\")", "label_replace(foo{namespace=\"a\"}, \"a\", \"b\", \"c\", \"d\")"),
     ("info(foo, {k8s_cluster=~\".+\"})", "info(foo{namespace=\"a\"}, {k8s_cluster=~\".+\",namespace=\"a\"})"),
+    ("info(rate(foo[5m]))", "info(rate(foo{namespace=\"a\"}[5m]), {namespace=\"a\"})"),
     ("future_function(foo, bar[5m])", "future_function(foo{namespace=\"a\"}, bar{namespace=\"a\"}[5m])"),
     ("clamp(foo, scalar(bar), 1)", "clamp(foo{namespace=\"a\"}, scalar(bar{namespace=\"a\"}), 1)"),
     ("foo[step()] offset -(5m)", "foo{namespace=\"a\"}[step()] offset -(5m)"),
