@@ -120,6 +120,43 @@ describe('isolation: each user sees what a Prometheus holding only their series 
   }
 });
 
+describe('isolation among many namespaces: a grant of ns-1 and ns-2 sees nothing of ns-10 to ns-23', () => {
+  const namespaces = Array.from({ length: 24 }, (_, i) => `ns-${i}`);
+  let fixture: TenantFixture;
+  let gateway: Gateway;
+
+  before(async () => {
+    fixture = await startTenantFixture(namespaces, { 'ns-1+ns-2': (l) => l.namespace === 'ns-1' || l.namespace === 'ns-2' });
+    const users = 'users:\n  - username: erin\n    password: erin-pw\n    namespaces: [ns-1, ns-2]\n';
+    gateway = await startGateway({ upstream: fixture.all.url, authConfig: users });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await fixture?.stop();
+  });
+
+  it('answers what a Prometheus holding only ns-1 and ns-2 answers', async () => {
+    const want = fixture.subsets['ns-1+ns-2']!.url;
+    const end = String(fixture.end);
+    const failures: string[] = [];
+    const check = async (path: string, params: [string, string][], method: 'GET' | 'POST') => {
+      const got = await callApi(gateway.base, path, params, { method, headers: basicAuth('erin', 'erin-pw') });
+      const diff = difference(normalise(got.body), normalise((await callApi(want, path, params, { method })).body));
+      if (diff !== null) failures.push(`${method} ${path} ${JSON.stringify(params)}: ${diff}`);
+    };
+    for (const method of ['GET', 'POST'] as const) {
+      for (const query of ['up', 'count by (namespace) (up)', 'sum(rate(http_requests_total[5m]))', '{namespace=~"ns-1.*"}', 'absent(up{namespace="ns-10"})']) {
+        await check('/api/v1/query', [['query', query], ['time', end]], method);
+        await check('/api/v1/query_range', [['query', query], ['start', String(fixture.end - 1800)], ['end', end], ['step', '120']], method);
+      }
+      await check('/api/v1/series', [['match[]', '{namespace=~"ns-.*"}'], ['start', String(fixture.end - 600)], ['end', end]], method);
+      await check('/api/v1/labels', [], method);
+    }
+    await check('/api/v1/label/namespace/values', [], 'GET');
+    assert.deepEqual(failures, []);
+  });
+});
+
 // Metadata comes from scrapes: two Prometheus servers scrape a local exposition, one all of it, one tenant-a's part.
 const EXPOSITION: Record<string, string[]> = {
   'tenant-a': [
