@@ -8,11 +8,17 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
 
-/// The region reused by every call; larger calls spill over to the system allocator.
-const REGION_BYTES: usize = 256 * 1024;
+/// The smallest region; it grows for long queries (see `during`).
+const MIN_REGION_BYTES: usize = 256 * 1024;
+/// The largest region; beyond it, calls spill over to the system allocator.
+const MAX_REGION_BYTES: usize = 64 * 1024 * 1024;
+/// Bytes of region per byte of query: enough for the tree and the printed text of
+/// typical queries.
+const REGION_PER_INPUT_BYTE: usize = 12;
 
 struct Region {
     base: *mut u8,
+    size: usize,
     used: usize,
     active: bool,
 }
@@ -26,13 +32,13 @@ unsafe impl Sync for CallArena {}
 
 impl CallArena {
     pub const fn new() -> CallArena {
-        CallArena { region: UnsafeCell::new(Region { base: std::ptr::null_mut(), used: 0, active: false }) }
+        CallArena { region: UnsafeCell::new(Region { base: std::ptr::null_mut(), size: 0, used: 0, active: false }) }
     }
 
     fn owns(r: &Region, ptr: *mut u8) -> bool {
         let p = ptr as usize;
         let base = r.base as usize;
-        !r.base.is_null() && p >= base && p < base + REGION_BYTES
+        !r.base.is_null() && p >= base && p < base + r.size
     }
 
     /// Whether `ptr` points into the region (its contents stay valid until the next call).
@@ -41,14 +47,20 @@ impl CallArena {
         unsafe { Self::owns(&*self.region.get(), ptr as *mut u8) }
     }
 
-    /// Runs `f` with allocations served from the region, then resets it. `f` must not
-    /// return anything allocated inside it.
-    pub fn during<T: Copy>(&self, f: impl FnOnce() -> T) -> T {
-        // SAFETY: single-threaded; the region is only touched here and in the allocator.
+    /// Runs `f` with allocations served from the region, then resets it; `input_len`
+    /// sizes the region. `f` must not return anything allocated inside it.
+    pub fn during<T: Copy>(&self, input_len: usize, f: impl FnOnce() -> T) -> T {
+        let want = input_len.saturating_mul(REGION_PER_INPUT_BYTE).clamp(MIN_REGION_BYTES, MAX_REGION_BYTES);
+        // SAFETY: single-threaded; the region is only touched here and in the allocator,
+        // and nothing allocated in it outlives a call, so it may be replaced between calls.
         unsafe {
             let r = &mut *self.region.get();
-            if r.base.is_null() {
-                r.base = System.alloc(Layout::from_size_align_unchecked(REGION_BYTES, 16));
+            if r.size < want {
+                if !r.base.is_null() {
+                    System.dealloc(r.base, Layout::from_size_align_unchecked(r.size, 16));
+                }
+                r.base = System.alloc(Layout::from_size_align_unchecked(want, 16));
+                r.size = if r.base.is_null() { 0 } else { want };
             }
             r.used = 0;
             r.active = !r.base.is_null();
@@ -69,7 +81,7 @@ unsafe impl GlobalAlloc for CallArena {
         if r.active {
             let start = (r.base as usize + r.used + layout.align() - 1) & !(layout.align() - 1);
             let end = start + layout.size();
-            if end <= r.base as usize + REGION_BYTES {
+            if end <= r.base as usize + r.size {
                 r.used = end - r.base as usize;
                 return start as *mut u8;
             }
@@ -89,7 +101,7 @@ unsafe impl GlobalAlloc for CallArena {
         if Self::owns(r, ptr) {
             // The last allocation grows in place when the region has room.
             let end = ptr as usize + layout.size();
-            if r.active && end == r.base as usize + r.used && ptr as usize + new_size <= r.base as usize + REGION_BYTES {
+            if r.active && end == r.base as usize + r.used && ptr as usize + new_size <= r.base as usize + r.size {
                 r.used = ptr as usize + new_size - r.base as usize;
                 return ptr;
             }

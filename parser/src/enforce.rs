@@ -3,58 +3,51 @@
 //! needs no copy of them. What this module changes in the tree: absent() and
 //! absent_over_time() derive their output labels from their selector's matchers, so where
 //! the appended matchers change that label set, the call is wrapped in label_replace() to
-//! give back what the caller would see from a Prometheus holding only their own series;
-//! and info() without a data-label selector gets one, so that it has a selector to
-//! restrict.
+//! give back what the caller would see from a Prometheus holding only their own series.
+//! info() without a data-label selector is refused: it reads the target_info series of any
+//! tenant that share job and instance with the caller's series, and no selector stands in
+//! the query to restrict (adding one would change which labels info() adds).
 
 use crate::ast::*;
+use crate::error::{Error, Result};
 use crate::functions;
 use std::borrow::Cow;
 
-pub fn enforce_expr<'a>(e: &mut Expr<'a>, extra: &[Matcher<'_>]) {
+pub fn enforce_expr<'a>(e: &mut Expr<'a>, extra: &[Matcher<'_>]) -> Result<()> {
     match e {
         Expr::Number(_) | Expr::String { .. } | Expr::Vector(_) | Expr::Matrix(_) => {}
-        Expr::Subquery(s) => enforce_expr(&mut s.expr, extra),
+        Expr::Subquery(s) => enforce_expr(&mut s.expr, extra)?,
         Expr::Aggregate(a) => {
             if let Some(p) = a.param.as_mut() {
-                enforce_expr(p, extra);
+                enforce_expr(p, extra)?;
             }
-            enforce_expr(&mut a.expr, extra);
+            enforce_expr(&mut a.expr, extra)?;
         }
         Expr::Binary(b) => {
-            enforce_expr(&mut b.first, extra);
+            enforce_expr(&mut b.first, extra)?;
             for s in b.steps.iter_mut() {
-                enforce_expr(&mut s.rhs, extra);
+                enforce_expr(&mut s.rhs, extra)?;
             }
         }
-        Expr::Unary(u) => enforce_expr(&mut u.expr, extra),
-        Expr::Paren(inner, _) => enforce_expr(inner, extra),
+        Expr::Unary(u) => enforce_expr(&mut u.expr, extra)?,
+        Expr::Paren(inner, _) => enforce_expr(inner, extra)?,
         Expr::Call(c) => {
-            for a in c.args.iter_mut() {
-                enforce_expr(a, extra);
-            }
             if is_info_without_selector(c) && !extra.is_empty() {
-                // Without a data-label selector, info() reads target_info series of any
-                // tenant that share job and instance with the caller's series. An explicit
-                // selector (which gets the caller's matchers) keeps it to their own; it
-                // also limits the added labels to those it names.
-                let pos = c.pos;
-                c.args.push(Expr::Vector(Box::new(VectorSelector {
-                    name: b"",
-                    matchers: Vec::new(),
-                    offset: Dur::Nanos(0),
-                    at: AtModifier::None,
-                    anchored: false,
-                    smoothed: false,
-                    bypass_empty_check: true,
-                    pos,
-                })));
+                return Err(Error::at(
+                    c.pos,
+                    "info() needs a data-label selector naming the labels to add, e.g. \
+                     info(v, {k8s_cluster=~\".+\"}): without one it would read every tenant's info series",
+                ));
+            }
+            for a in c.args.iter_mut() {
+                enforce_expr(a, extra)?;
             }
             if let Some((before, after)) = absent_labels(c, extra) {
                 restore_absent_labels(e, &before, &after);
             }
         }
     }
+    Ok(())
 }
 
 fn is_info_without_selector(c: &Call<'_>) -> bool {

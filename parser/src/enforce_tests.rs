@@ -38,7 +38,6 @@ const PLACES: &[(&str, &str)] = &[
     ("histogram_quantile(0.9, sum by (le) (rate(h_bucket[5m])))", "histogram_quantile(0.9, sum by (le) (rate(h_bucket{namespace=\"a\"}[5m])))"),
     ("label_replace(foo, \"a\", \"b\", \"c\", \"d\")", "label_replace(foo{namespace=\"a\"}, \"a\", \"b\", \"c\", \"d\")"),
     ("info(foo, {k8s_cluster=~\".+\"})", "info(foo{namespace=\"a\"}, {k8s_cluster=~\".+\",namespace=\"a\"})"),
-    ("info(rate(foo[5m]))", "info(rate(foo{namespace=\"a\"}[5m]), {namespace=\"a\"})"),
     ("future_function(foo, bar[5m])", "future_function(foo{namespace=\"a\"}, bar{namespace=\"a\"}[5m])"),
     ("clamp(foo, scalar(bar), 1)", "clamp(foo{namespace=\"a\"}, scalar(bar{namespace=\"a\"}), 1)"),
     ("foo[step()] offset -(5m)", "foo{namespace=\"a\"}[step()] offset -(5m)"),
@@ -87,6 +86,15 @@ fn values_are_escaped_to_read_back_exactly() {
     assert_eq!(enforced("foo", &m), r#"foo{namespace=~"a\\.b\\|c"}"#);
     let m = vec![matcher("nämespace".as_bytes(), MatchOp::Equal, b"x").unwrap()];
     assert_eq!(enforced("foo", &m), "foo{\"nämespace\"=\"x\"}");
+}
+
+#[test]
+fn info_without_a_data_label_selector_is_refused() {
+    let e = enforce(b"sum(info(rate(foo[5m])))", &ns("a")).unwrap_err();
+    assert_eq!(e.pos(), Some(4));
+    assert!(e.message().contains("data-label selector"), "{}", e);
+    assert_eq!(enforced("info(rate(foo[5m]))", &[]), "info(rate(foo[5m]))");
+    assert!(format(b"info(rate(foo[5m]))").is_ok());
 }
 
 #[test]

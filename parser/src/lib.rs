@@ -95,7 +95,7 @@ pub fn matcher<'a>(name: &'a [u8], op: MatchOp, value: &'a [u8]) -> Result<Match
 /// `query` with `extra` appended to every vector selector, as canonical PromQL.
 pub fn enforce(query: &[u8], extra: &[Matcher<'_>]) -> Result<String> {
     let mut e = parse_expr(query)?;
-    enforce::enforce_expr(&mut e, extra);
+    enforce::enforce_expr(&mut e, extra)?;
     Ok(printer::print(&e, extra, query.len() + 64 * extra.len()))
 }
 
@@ -215,8 +215,8 @@ mod wasm {
     }
 
     /// Runs one call with the per-call allocator and keeps its output.
-    unsafe fn call(f: impl FnOnce() -> Outcome) -> u32 {
-        ALLOCATOR.during(|| {
+    unsafe fn call(input_len: usize, f: impl FnOnce() -> Outcome) -> u32 {
+        ALLOCATOR.during(input_len, || {
             let o = f();
             let text = o.text.into_bytes();
             if ALLOCATOR.holds(text.as_ptr()) {
@@ -252,28 +252,28 @@ mod wasm {
     /// The pointers must address `len` readable bytes of this module's memory.
     #[no_mangle]
     pub unsafe extern "C" fn format(q_ptr: *const u8, q_len: usize) -> u32 {
-        call(|| run_format(slice(q_ptr, q_len)))
+        call(q_len, || run_format(slice(q_ptr, q_len)))
     }
 
     /// # Safety
     /// As for `format`.
     #[no_mangle]
     pub unsafe extern "C" fn parse(q_ptr: *const u8, q_len: usize) -> u32 {
-        call(|| run_parse(slice(q_ptr, q_len)))
+        call(q_len, || run_parse(slice(q_ptr, q_len)))
     }
 
     /// # Safety
     /// As for `format`.
     #[no_mangle]
     pub unsafe extern "C" fn enforce(q_ptr: *const u8, q_len: usize, m_ptr: *const u8, m_len: usize) -> u32 {
-        call(|| run_enforce(slice(q_ptr, q_len), slice(m_ptr, m_len)))
+        call(q_len, || run_enforce(slice(q_ptr, q_len), slice(m_ptr, m_len)))
     }
 
     /// # Safety
     /// As for `format`.
     #[no_mangle]
     pub unsafe extern "C" fn enforce_selector(q_ptr: *const u8, q_len: usize, m_ptr: *const u8, m_len: usize) -> u32 {
-        call(|| run_enforce_selector(slice(q_ptr, q_len), slice(m_ptr, m_len)))
+        call(q_len, || run_enforce_selector(slice(q_ptr, q_len), slice(m_ptr, m_len)))
     }
 
     #[no_mangle]
