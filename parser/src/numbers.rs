@@ -72,26 +72,31 @@ pub fn parse_number(s: &[u8]) -> Result<f64, String> {
     if let Some(v) = parse_int(s) {
         return Ok(v as f64);
     }
-    let text = String::from_utf8_lossy(s);
     let fail = |why: &str| Err(format!("strconv.ParseFloat: parsing {}: {}", crate::strings::go_quote(s), why));
-    let lower = text.to_ascii_lowercase();
-    match lower.as_str() {
-        "inf" | "infinity" => return Ok(f64::INFINITY),
-        "nan" => return Ok(f64::NAN),
-        _ => {}
+    if s.eq_ignore_ascii_case(b"inf") || s.eq_ignore_ascii_case(b"infinity") {
+        return Ok(f64::INFINITY);
     }
-    if lower.starts_with("0x") || lower.contains("inf") || lower.contains("nan") {
+    if s.eq_ignore_ascii_case(b"nan") {
+        return Ok(f64::NAN);
+    }
+    // What is left is decimal float syntax (hexadecimal floats need a 'p' exponent, which
+    // the lexer never produces).
+    if !s.iter().all(|&c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-' | b'_')) {
         return fail("invalid syntax");
     }
-    if s.contains(&b'_') && !underscores_ok(s) {
-        return fail("invalid syntax");
-    }
-    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
-    let ok_chars = cleaned.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'));
-    match cleaned.parse::<f64>() {
-        Ok(v) if ok_chars && v.is_infinite() => fail("value out of range"),
-        Ok(v) if ok_chars => Ok(v),
-        _ => fail("invalid syntax"),
+    let text: std::borrow::Cow<str> = if s.contains(&b'_') {
+        if !underscores_ok(s) {
+            return fail("invalid syntax");
+        }
+        s.iter().filter(|&&c| c != b'_').map(|&c| c as char).collect::<String>().into()
+    } else {
+        // ASCII, as checked above.
+        std::str::from_utf8(s).unwrap_or("").into()
+    };
+    match text.parse::<f64>() {
+        Ok(v) if v.is_infinite() => fail("value out of range"),
+        Ok(v) => Ok(v),
+        Err(_) => fail("invalid syntax"),
     }
 }
 
