@@ -75,7 +75,6 @@ table('every place a selector can stand', [
   ['some_future_function(foo, bar[5m], "x", 1)', 'some_future_function(foo{namespace="a"}, bar{namespace="a"}[5m], "x", 1)'],
   ['some_future_function(sum(rate(foo[5m])))', 'some_future_function(sum(rate(foo{namespace="a"}[5m])))'],
   ['info(foo, {k8s_cluster_name=~".+"})', 'info(foo{namespace="a"}, {k8s_cluster_name=~".+",namespace="a"})'],
-  ['info(rate(foo[5m]))', 'info(rate(foo{namespace="a"}[5m]))'],
   ['label_replace(foo, "dst", "foo{x=\\"y\\"}", "src", ".*")', 'label_replace(foo{namespace="a"}, "dst", "foo{x=\\"y\\"}", "src", ".*")'],
   ['1 + 2', '1 + 2'],
   ['"foo"', '"foo"'],
@@ -188,6 +187,13 @@ describe('refusals', () => {
   for (const query of ['{job=~".*"}', '{}', 'rate({job=""}[5m])', 'sum(foo) + {x!~".+"}']) {
     test(`the non-empty matcher check runs before injection: ${query}`, () => {
       assert.throws(() => enforce(query, NS), { name: 'PromQLError', message: /vector selector must contain at least one non-empty matcher/ });
+    });
+  }
+
+  for (const query of ['info(rate(foo[5m]))', 'sum(info(foo))']) {
+    test(`info() without a data-label selector would read every tenant's info series: ${query}`, () => {
+      assert.deepEqual(parse(format(query)), parse(query), 'parse and format accept it');
+      assert.throws(() => enforce(query, NS), { name: 'PromQLError', message: /info\(\) needs a data-label selector/ });
     });
   }
 

@@ -2,6 +2,7 @@
 // or a PromQLError, never a trap or another exception, and whatever parses must print back to the same tree.
 import { isDeepStrictEqual } from 'node:util';
 import { enforce, enforceSelector, format, parse, PromQLError, type Matcher } from '../../ts/index.js';
+import { refusedOnlyUnderEnforcement } from './outcome.js';
 
 const TENANTS: readonly Matcher[][] = [
   [{ name: 'namespace', type: '=~', value: 'a|b' }],
@@ -119,7 +120,8 @@ export function checkInput(query: string, stats: FuzzStats): string | null {
   try {
     const tree = attemptCall(() => parse(query));
     for (const tenant of TENANTS) {
-      const enforced = attemptCall(() => enforce(query, tenant));
+      const enforced = attemptCall(() => enforce(query, tenant), refusedOnlyUnderEnforcement);
+      if (enforced === REFUSED_BY_POLICY) continue;
       if ((tree === undefined) !== (enforced === undefined)) return `parse ${tree === undefined ? 'rejects' : 'accepts'} but enforce does not`;
       if (enforced !== undefined) {
         const problem = checkEnforced(tree, enforced as string, tenant);
@@ -176,12 +178,14 @@ function vectorSelectors(node: unknown, out: SelectorNode[] = []): SelectorNode[
   return out;
 }
 
-/** The call's value, or undefined on a PromQLError that is not a trap. */
-function attemptCall(call: () => unknown): unknown {
+const REFUSED_BY_POLICY = Symbol('refused by policy');
+
+/** The call's value, or undefined on a PromQLError that is not a trap (REFUSED_BY_POLICY when `byPolicy` says so). */
+function attemptCall(call: () => unknown, byPolicy: (e: PromQLError) => boolean = () => false): unknown {
   try {
     return call();
   } catch (error) {
-    if (error instanceof PromQLError && error.cause === undefined) return undefined;
+    if (error instanceof PromQLError && error.cause === undefined) return byPolicy(error) ? REFUSED_BY_POLICY : undefined;
     throw error;
   }
 }

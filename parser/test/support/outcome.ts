@@ -11,3 +11,11 @@ export function attempt<T>(call: () => T): Outcome<T> {
     throw error;
   }
 }
+
+/**
+ * The one refusal enforce makes where parse accepts: info() without a data-label selector, which would read every
+ * tenant's info series (there is no selector to carry the tenant's matchers).
+ */
+export function refusedOnlyUnderEnforcement(error: PromQLError): boolean {
+  return /: parse error: info\(\) needs a data-label selector/.test(error.message);
+}
