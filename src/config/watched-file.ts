@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { watch } from 'chokidar';
 import { Gauge, type Registry } from 'prom-client';
 import type { Deps } from '../observability/deps.js';
@@ -44,6 +44,16 @@ export async function watchFile<T>(options: WatchFileOptions<T>, deps: Deps): Pr
   const watched = new ReloadingFile(options, deps, first.value);
   await watched.start();
   return ok(watched);
+}
+
+/**
+ * Whether a change in the file's directory can change the file: its own name, or one of the `..`-prefixed entries
+ * Kubernetes swaps (`..data`, `..data_tmp`, `..2024_01_01...`). Anything else there, a log file say, is not ours
+ * to react to: reacting would re-read the file on every log line.
+ */
+function concernsFile(path: string, name: string): boolean {
+  const entry = basename(path);
+  return entry === name || entry.startsWith('..');
 }
 
 interface Loaded<T> {
@@ -101,7 +111,10 @@ class ReloadingFile<T> implements WatchedFile<T> {
       ignorePermissionErrors: true,
     });
     this.watcher = watcher;
-    watcher.on('all', () => this.scheduleReload());
+    const name = basename(this.options.file);
+    watcher.on('all', (_event, path) => {
+      if (concernsFile(path, name)) this.scheduleReload();
+    });
     watcher.on('error', (error) => this.logger.warn({ err: error }, `cannot watch the ${this.options.what} for changes`));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     if (this.options.intervalMinutes > 0) {

@@ -73,6 +73,22 @@ describe('watchFile', () => {
     }
   });
 
+  it('does not re-read the file when another file in its directory changes', async () => {
+    const file = await freshFile('value: one\n');
+    let reads = 0;
+    const watched = await watchFile({ file, intervalMinutes: 0, parse: (t, f) => { reads++; return parseValue(t, f); }, what: 'test file' }, recordingDeps());
+    if (!watched.ok) assert.fail(watched.error);
+    open.push(watched.value);
+    const readsAtStart = reads;
+    const neighbour = join(file, '..', 'gateway.log');
+    for (let i = 0; i < 20; i++) await writeFile(neighbour, `line ${i}\n`, { flag: 'a' });
+    // Long enough for a debounced reload to have happened, had the neighbour's writes triggered one.
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(reads, readsAtStart);
+    await writeFile(file, 'value: two\n');
+    await eventually('the change', () => watched.value.current() === 'two');
+  });
+
   it('reloads when the file changes', async () => {
     const file = await freshFile('value: one\n');
     const watched = await start(file, recordingDeps());
