@@ -212,8 +212,10 @@ fn check_binary(b: &mut Binary<'_>) -> Result<ValueType> {
             if op.is_set_operator() && vm.card == Card::OneToOne {
                 vm.card = Card::ManyToMany;
             }
-            if vm.on {
-                if let Some(l) = vm.labels.iter().find(|l| vm.include.contains(l)) {
+            if vm.on && !vm.include.is_empty() {
+                let mut include: Vec<&[u8]> = vm.include.iter().map(|l| &l[..]).collect();
+                include.sort_unstable();
+                if let Some(l) = vm.labels.iter().find(|l| include.binary_search(&&l[..]).is_ok()) {
                     return Err(Error::at(
                         step.op_pos,
                         format!("label {} must not occur in ON and GROUP clause at once", go_quote(l)),

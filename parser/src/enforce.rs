@@ -12,6 +12,7 @@ use crate::ast::*;
 use crate::error::{Error, Result};
 use crate::functions;
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 pub fn enforce_expr<'a>(e: &mut Expr<'a>, extra: &[Matcher<'_>]) -> Result<()> {
     match e {
@@ -76,18 +77,19 @@ fn absent_labels(c: &Call<'_>, extra: &[Matcher<'_>]) -> Option<(Labels, Labels)
 /// The first `=` matcher of a name sets the label; any later matcher of that name removes
 /// it again; the metric name is ignored.
 fn derive<'m, 'a: 'm>(matchers: impl Iterator<Item = &'m Matcher<'a>>) -> Labels {
-    let mut labels: Labels = Vec::new();
-    let mut seen: Vec<&[u8]> = Vec::new();
+    let mut current: HashMap<&'m [u8], Option<&'m [u8]>> = HashMap::new();
+    let mut seen: HashSet<&'m [u8]> = HashSet::new();
     for m in matchers {
         if &*m.name == METRIC_NAME {
             continue;
         }
-        labels.retain(|(n, _)| n[..] != m.name[..]);
-        if m.op == MatchOp::Equal && !seen.contains(&&*m.name) {
-            labels.push((m.name.to_vec(), m.value.to_vec()));
-            seen.push(&m.name);
+        if m.op == MatchOp::Equal && seen.insert(&m.name) {
+            current.insert(&m.name, Some(&m.value));
+        } else {
+            current.insert(&m.name, None);
         }
     }
+    let mut labels: Labels = current.into_iter().filter_map(|(n, v)| v.map(|v| (n.to_vec(), v.to_vec()))).collect();
     labels.sort();
     labels
 }

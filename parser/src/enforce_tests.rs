@@ -189,3 +189,12 @@ fn abi_outcomes() {
     assert_eq!(o.status, 0);
     assert!(format(b"foo").is_ok());
 }
+
+#[test]
+fn cost_stays_linear_in_long_label_lists() {
+    let labels: Vec<String> = (0..20_000).map(|i| format!("l{}", i)).collect();
+    let q = format!("absent(foo{{{}}})", labels.iter().map(|l| format!("{}=\"x\"", l)).collect::<Vec<_>>().join(","));
+    assert!(enforced(&q, &ns("a")).starts_with("label_replace(absent(foo{"));
+    let q = format!("a * on({}) group_left({}) b", labels.join(","), labels.iter().map(|l| format!("g{}", l)).collect::<Vec<_>>().join(","));
+    assert!(format(q.as_bytes()).is_ok());
+}
