@@ -94,8 +94,9 @@ fn derive<'m, 'a: 'm>(matchers: impl Iterator<Item = &'m Matcher<'a>>) -> Labels
     labels
 }
 
+/// The value of a label in a sorted label list.
 fn value_of<'l>(labels: &'l Labels, name: &[u8]) -> Option<&'l [u8]> {
-    labels.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+    labels.binary_search_by(|(n, _)| n.as_slice().cmp(name)).ok().map(|i| labels[i].1.as_slice())
 }
 
 fn restore_absent_labels(e: &mut Expr<'_>, before: &Labels, after: &Labels) {
