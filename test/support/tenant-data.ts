@@ -62,7 +62,8 @@ function series(name: string, labels: Labels, value: (t: number) => number | und
 
 function counter(name: string, labels: Labels, perSecond: number): Series {
   const jitter = noise(name, labels);
-  return series(name, labels, (t) => perSecond * t + Math.floor(jitter(t) * 3));
+  // Up to 4 s worth of noise: still monotonic at any scrape interval of 5 s or more (the demo scrapes every 5 s).
+  return series(name, labels, (t) => perSecond * (t + 4 * jitter(t)));
 }
 
 function gauge(name: string, labels: Labels, base: number): Series {
