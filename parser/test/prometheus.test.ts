@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { callApi, difference, normalise } from '../../test/support/compare.js';
 import { startTenantFixture, type Labels, type TenantFixture } from '../../test/support/tenant-data.js';
-import { enforce, format, quoteRegex, type Matcher } from '../ts/index.js';
+import { enforce, enforceSelector, format, quoteRegex, type Matcher } from '../ts/index.js';
 import { listedQueries } from './support/queries.js';
 
 const QUERIES = listedQueries();
@@ -72,6 +72,30 @@ describe(`${QUERIES.length} queries on Prometheus 2.42`, () => {
         const enforced = enforce(query, tenant.matchers);
         const own = await answers(fixture.subsets[name]!.url, query);
         assertSame(await answers(fixture.all.url, enforced), own, `${name}: enforced as ${enforced}`);
+      }
+    });
+  }
+});
+
+const SELECTORS = [
+  'up', 'http_requests_total{code="500"}', '{__name__=~"up|node_load1|kube_namespace_created"}', '{job=~".+"}',
+  '{__name__=~".+"}', 'kube_pod_info{namespace="tenant-b"}', 'up{namespace!="tenant-a"}', '{__name__="up", pod=~"api-.*"}',
+];
+
+describe(`${SELECTORS.length} series selectors (match[]) on Prometheus 2.42`, () => {
+  for (const selector of SELECTORS) {
+    test(selector, async () => {
+      const window = { start: String(fixture.end - RANGE_SECONDS), end: String(fixture.end) };
+      for (const [name, tenant] of Object.entries(TENANTS)) {
+        const enforced = enforceSelector(selector, tenant.matchers);
+        for (const path of ['/api/v1/series', '/api/v1/labels', '/api/v1/label/pod/values']) {
+          const [got, want] = await Promise.all([
+            callApi(fixture.all.url, path, { 'match[]': enforced, ...window }),
+            callApi(fixture.subsets[name]!.url, path, { 'match[]': selector, ...window }),
+          ]);
+          const diff = difference(normalise(got.body), normalise(want.body));
+          assert.equal(diff, null, `${name}: ${path} with match[]=${enforced}: ${diff}`);
+        }
       }
     });
   }
