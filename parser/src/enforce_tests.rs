@@ -16,9 +16,9 @@ const PLACES: &[(&str, &str)] = &[
     ("foo", "foo{namespace=\"a\"}"),
     ("{job=\"x\"}", "{job=\"x\",namespace=\"a\"}"),
     ("{\"my.metric\"}", "{__name__=\"my.metric\",namespace=\"a\"}"),
-    ("foo{namespace=\"b\"}", "foo{namespace=\"a\",namespace=\"b\"}"),
+    ("foo{namespace=\"b\"}", "foo{namespace=\"b\",namespace=\"a\"}"),
     ("foo{namespace=\"a\"}", "foo{namespace=\"a\"}"),
-    ("foo{namespace=~\"a|b\"}", "foo{namespace=\"a\",namespace=~\"a|b\"}"),
+    ("foo{namespace=~\"a|b\"}", "foo{namespace=~\"a|b\",namespace=\"a\"}"),
     ("rate(foo[5m])", "rate(foo{namespace=\"a\"}[5m])"),
     ("foo[5m:1m]", "foo{namespace=\"a\"}[5m:1m]"),
     ("max_over_time(rate(foo[1m])[1h:5m] offset 1d)", "max_over_time(rate(foo{namespace=\"a\"}[1m])[1h:5m] offset 1d)"),
@@ -112,7 +112,7 @@ fn absent_keeps_the_labels_the_caller_would_see() {
         ("absent(foo{namespace=\"a\"})", "absent(foo{namespace=\"a\"})"),
         (
             "absent(foo{namespace=\"b\",job=\"j\"})",
-            "label_replace(absent(foo{job=\"j\",namespace=\"a\",namespace=\"b\"}), \"namespace\", \"b\", \"namespace\", \"(?s:.*)\")",
+            "label_replace(absent(foo{job=\"j\",namespace=\"b\",namespace=\"a\"}), \"namespace\", \"b\", \"namespace\", \"(?s:.*)\")",
         ),
         (
             "absent_over_time(foo{namespace=\"$1\"}[5m])",
@@ -125,7 +125,7 @@ fn absent_keeps_the_labels_the_caller_would_see() {
         ),
         (
             "absent(foo{namespace=\"a\",namespace!=\"b\"})",
-            "absent(foo{namespace!=\"b\",namespace=\"a\"})",
+            "absent(foo{namespace=\"a\",namespace!=\"b\"})",
         ),
     ];
     for (q, want) in cases {

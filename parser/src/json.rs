@@ -121,13 +121,13 @@ fn selector(out: &mut String, vs: &VectorSelector<'_>) {
     string(out, vs.name);
     key(out, "matchers");
     out.push('[');
-    // Every matcher, the one the name stands for included. Their order carries no
-    // meaning (the printer sorts them): they are listed sorted.
+    // Every matcher, the one the name stands for included, sorted by label name as the
+    // printer sorts them. The order of one label's matchers is kept: absent() reads it.
     let mut all: Vec<(&[u8], &str, &[u8])> = vs.matchers.iter().map(|m| (&*m.name, m.op.as_str(), &*m.value)).collect();
     if !vs.name.is_empty() {
         all.push((METRIC_NAME, MatchOp::Equal.as_str(), vs.name));
     }
-    all.sort();
+    all.sort_by(|a, b| a.0.cmp(b.0));
     for (i, (name, op, value)) in all.into_iter().enumerate() {
         if i > 0 {
             out.push(',');

@@ -76,6 +76,11 @@ const ACCEPTED: &[(&str, &str)] = &[
     ("foo offset (1h - 5m) * 2", "foo offset (1h - 5m) * 2"),
     ("foo offset 5s - 8", "foo offset 5s - 8"),
     ("foo offset -(5m)", "foo offset -(5m)"),
+    ("foo offset +(5) - 1", "foo offset +(5) - 1"),
+    ("foo offset (5) - 1", "foo offset (5) - 1"),
+    ("a + foo offset +(5) * 2 - b", "a + foo offset +(5) * 2 - b"),
+    ("rate(foo[1m] offset +(5))", "rate(foo[1m] offset (5))"),
+    ("{a=\"x\", a!=\"y\", b=\"z\", a=~\"w\"}", "{a=\"x\",a!=\"y\",a=~\"w\",b=\"z\"}"),
     ("foo offset +step()", "foo offset step()"),
     ("foo[2^3:]", "foo[2 ^ 3:]"),
     // Operators: precedence and associativity are kept by the tree, not by added parentheses.

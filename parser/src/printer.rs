@@ -13,14 +13,23 @@ pub struct Printer<'e> {
     /// Matchers every selector is printed with, in addition to its own (enforcement).
     /// Printing them instead of adding them to the tree saves copying them per selector.
     extra: &'e [Matcher<'e>],
-    /// Scratch space for sorting a selector's matchers.
+    /// Scratch space for sorting a selector's matchers: their text, and for each one
+    /// where it starts, where its name ends and where it ends.
     scratch: String,
-    spans: Vec<(usize, usize)>,
+    spans: Vec<(usize, usize, usize)>,
+    /// Set while printing an operand that a binary operator follows (see `offset`).
+    operator_follows: bool,
 }
 
 impl<'e> Printer<'e> {
     pub fn new(capacity: usize, extra: &'e [Matcher<'e>]) -> Printer<'e> {
-        Printer { out: String::with_capacity(capacity), extra, scratch: String::new(), spans: Vec::new() }
+        Printer {
+            out: String::with_capacity(capacity),
+            extra,
+            scratch: String::new(),
+            spans: Vec::new(),
+            operator_follows: false,
+        }
     }
 
     pub fn into_string(self) -> String {
@@ -86,8 +95,11 @@ impl<'e> Printer<'e> {
                 self.out.push(')');
             }
             Expr::Binary(b) => {
+                let outer = self.operator_follows;
+                self.operator_follows = true;
                 self.expr(&b.first);
-                for s in &b.steps {
+                for (i, s) in b.steps.iter().enumerate() {
+                    self.operator_follows = outer || i + 1 < b.steps.len();
                     self.out.push(' ');
                     self.out.push_str(s.op.canonical().unwrap_or(""));
                     if s.return_bool {
@@ -99,6 +111,7 @@ impl<'e> Printer<'e> {
                     self.out.push(' ');
                     self.expr(&s.rhs);
                 }
+                self.operator_follows = outer;
             }
             Expr::Unary(u) => {
                 self.out.push_str(if u.op == Kind::Sub { "-" } else { "+" });
@@ -184,6 +197,14 @@ impl<'e> Printer<'e> {
     fn offset(&mut self, d: &Dur) {
         if d.is_set() {
             self.out.push_str(" offset ");
+            // An offset written `(...)` goes on with the duration arithmetic that follows
+            // it; one written `+(...)` (the same tree) does not, so a binary operator after
+            // it stays outside.
+            if let Dur::Expr(e) = d {
+                if self.operator_follows && e.wrapped && e.op == Kind::Add && e.lhs.is_none() {
+                    self.out.push('+');
+                }
+            }
             self.dur(d);
         }
     }
@@ -253,13 +274,16 @@ impl<'e> Printer<'e> {
     fn matcher_text(&mut self, m: &Matcher<'_>) {
         let start = self.scratch.len();
         write_label_name(&mut self.scratch, &m.name);
+        let name_end = self.scratch.len();
         self.scratch.push_str(m.op.as_str());
         write_quoted(&mut self.scratch, &m.value);
-        self.spans.push((start, self.scratch.len()));
+        self.spans.push((start, name_end, self.scratch.len()));
     }
 
-    /// `name{matchers}` with the matchers sorted by their text, as Prometheus prints them;
-    /// the extra matchers the selector does not hold yet are added.
+    /// `name{matchers}` with the matchers sorted by label name, and the extra matchers
+    /// the selector does not hold yet added after its own. Prometheus sorts by the whole
+    /// matcher text; the order of matchers of one label is kept here instead, because
+    /// absent() derives its output labels from that order.
     pub fn selector(&mut self, vs: &VectorSelector<'_>) {
         // The name is a metric identifier from the lexer, hence ASCII.
         push_ascii(&mut self.out, vs.name);
@@ -280,7 +304,7 @@ impl<'e> Printer<'e> {
         let scratch = &self.scratch;
         self.spans.sort_by(|a, b| scratch[a.0..a.1].cmp(&scratch[b.0..b.1]));
         self.out.push('{');
-        for (i, &(s, e)) in self.spans.iter().enumerate() {
+        for (i, &(s, _, e)) in self.spans.iter().enumerate() {
             if i > 0 {
                 self.out.push(',');
             }
