@@ -1,3 +1,4 @@
+import { watch as watchDirectory, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { watch } from 'chokidar';
@@ -47,12 +48,11 @@ export async function watchFile<T>(options: WatchFileOptions<T>, deps: Deps): Pr
 }
 
 /**
- * Whether a change in the file's directory can change the file: its own name, or one of the `..`-prefixed entries
- * Kubernetes swaps (`..data`, `..data_tmp`, `..2024_01_01...`). Anything else there, a log file say, is not ours
- * to react to: reacting would re-read the file on every log line.
+ * Whether a change to an entry of the file's directory can change the file: its own name, or one of the
+ * `..`-prefixed entries Kubernetes swaps (`..data`, `..data_tmp`, `..2024_01_01...`). Anything else there, a log
+ * file say, is not ours to react to: reacting would re-read the file on every log line.
  */
-function concernsFile(path: string, name: string): boolean {
-  const entry = basename(path);
+function concernsFile(entry: string, name: string): boolean {
   return entry === name || entry.startsWith('..');
 }
 
@@ -85,6 +85,7 @@ class ReloadingFile<T> implements WatchedFile<T> {
     void this.reload();
   };
   private watcher: ReturnType<typeof watch> | undefined;
+  private directoryWatcher: FSWatcher | undefined;
   private interval: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private burstStart: number | undefined;
@@ -103,20 +104,28 @@ class ReloadingFile<T> implements WatchedFile<T> {
   }
 
   async start(): Promise<void> {
-    // The directory too: Kubernetes mounts ConfigMaps and Secrets as symlinks into a `..data` directory that it
-    // swaps whole, which changes nothing at the file's own path.
-    const watcher = watch([this.options.file, dirname(this.options.file)], {
-      ignoreInitial: true,
-      depth: 0,
-      ignorePermissionErrors: true,
-    });
+    const { file, what } = this.options;
+    const onError = (error: unknown): void => this.logger.warn({ err: error }, `cannot watch the ${what} for changes`);
+    // The file itself: chokidar follows a symlinked file to its target and watches anew once it is replaced.
+    const watcher = watch(file, { ignoreInitial: true, ignorePermissionErrors: true });
     this.watcher = watcher;
-    const name = basename(this.options.file);
-    watcher.on('all', (_event, path) => {
-      if (concernsFile(path, name)) this.scheduleReload();
-    });
-    watcher.on('error', (error) => this.logger.warn({ err: error }, `cannot watch the ${this.options.what} for changes`));
+    watcher.on('all', () => this.scheduleReload());
+    watcher.on('error', onError);
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    // Its directory too: Kubernetes mounts ConfigMaps and Secrets as symlinks into a `..data` directory that it
+    // swaps whole, which changes nothing at the file's own path. Node's own watcher, not chokidar, because this
+    // one names the entry that changed before any work is done: chokidar re-reads and stats the whole directory
+    // on every event in it, which a log file written beside the users file turns into work on every request.
+    const name = basename(file);
+    try {
+      this.directoryWatcher = watchDirectory(dirname(file), (_event, entry) => {
+        // No name (a platform that gives none): the change may be ours.
+        if (entry === null || concernsFile(entry, name)) this.scheduleReload();
+      });
+      this.directoryWatcher.on('error', onError);
+    } catch (error) {
+      onError(error);
+    }
     if (this.options.intervalMinutes > 0) {
       const every = Math.min(this.options.intervalMinutes * 60_000, MAX_INTERVAL_MS);
       this.interval = setInterval(() => void this.reload(), every);
@@ -141,6 +150,7 @@ class ReloadingFile<T> implements WatchedFile<T> {
     process.off('SIGHUP', this.onSighup);
     clearInterval(this.interval);
     clearTimeout(this.debounce);
+    this.directoryWatcher?.close();
     await this.watcher?.close();
     await this.queue;
     this.metrics.forget(this);
