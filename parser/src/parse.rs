@@ -96,7 +96,7 @@ fn wrap_paren(node: DurNode) -> Box<DurationExpr> {
 
 impl<'a> Parser<'a> {
     pub fn new(input: &'a [u8]) -> Parser<'a> {
-        Parser { lex: Lexer::new(input), input, ahead: [None, None], depth: 0, contexts: Vec::new() }
+        Parser { lex: Lexer::new(input), input, ahead: [None, None], depth: 0, contexts: Vec::with_capacity(8) }
     }
 
     // ---- token access -------------------------------------------------------------
@@ -354,7 +354,7 @@ impl<'a> Parser<'a> {
             return Err(self.unexpected_in(t, Some(("grouping opts", "\"(\""))));
         }
         self.bump();
-        let mut labels = Vec::new();
+        let mut labels = Vec::with_capacity(4);
         if self.peek()?.kind == Kind::RightParen {
             self.bump();
             return Ok(labels);
@@ -505,7 +505,7 @@ impl<'a> Parser<'a> {
     /// `( expr, ... )` of a function call or aggregation.
     fn parse_call_body(&mut self) -> Result<Vec<Expr<'a>>> {
         let open = self.expect(Kind::LeftParen)?;
-        let mut args = Vec::new();
+        let mut args = Vec::with_capacity(4);
         if self.peek()?.kind == Kind::RightParen {
             self.bump();
             return Ok(args);

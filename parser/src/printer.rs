@@ -26,8 +26,8 @@ impl<'e> Printer<'e> {
         Printer {
             out: String::with_capacity(capacity),
             extra,
-            scratch: String::new(),
-            spans: Vec::new(),
+            scratch: String::with_capacity(256),
+            spans: Vec::with_capacity(8),
             operator_follows: false,
         }
     }
