@@ -32,7 +32,14 @@ unsafe impl Sync for CallArena {}
 
 impl CallArena {
     pub const fn new() -> CallArena {
-        CallArena { region: UnsafeCell::new(Region { base: std::ptr::null_mut(), size: 0, used: 0, active: false }) }
+        CallArena {
+            region: UnsafeCell::new(Region {
+                base: std::ptr::null_mut(),
+                size: 0,
+                used: 0,
+                active: false,
+            }),
+        }
     }
 
     fn owns(r: &Region, ptr: *mut u8) -> bool {
@@ -50,7 +57,9 @@ impl CallArena {
     /// Runs `f` with allocations served from the region, then resets it; `input_len`
     /// sizes the region. `f` must not return anything allocated inside it.
     pub fn during<T: Copy>(&self, input_len: usize, f: impl FnOnce() -> T) -> T {
-        let want = input_len.saturating_mul(REGION_PER_INPUT_BYTE).clamp(MIN_REGION_BYTES, MAX_REGION_BYTES);
+        let want = input_len
+            .saturating_mul(REGION_PER_INPUT_BYTE)
+            .clamp(MIN_REGION_BYTES, MAX_REGION_BYTES);
         // SAFETY: single-threaded; the region is only touched here and in the allocator,
         // and nothing allocated in it outlives a call, so it may be replaced between calls.
         unsafe {
@@ -101,7 +110,10 @@ unsafe impl GlobalAlloc for CallArena {
         if Self::owns(r, ptr) {
             // The last allocation grows in place when the region has room.
             let end = ptr as usize + layout.size();
-            if r.active && end == r.base as usize + r.used && ptr as usize + new_size <= r.base as usize + r.size {
+            if r.active
+                && end == r.base as usize + r.used
+                && ptr as usize + new_size <= r.base as usize + r.size
+            {
                 r.used = ptr as usize + new_size - r.base as usize;
                 return ptr;
             }

@@ -256,7 +256,11 @@ impl<'a> VectorSelector<'a> {
             && m.op == MatchOp::Equal
             && &*m.name == METRIC_NAME
             && &*m.value == self.name;
-        by_name || self.matchers.iter().any(|o| o.name == m.name && o.op == m.op && o.value == m.value)
+        by_name
+            || self
+                .matchers
+                .iter()
+                .any(|o| o.name == m.name && o.op == m.op && o.value == m.value)
     }
 }
 
@@ -283,8 +287,17 @@ impl<'a> Expr<'a> {
             Expr::Number(_) | Expr::String { .. } | Expr::Vector(_) | Expr::Matrix(_) => 0,
             Expr::Subquery(s) => return s.height,
             Expr::Call(c) => c.args.iter().map(Expr::height).max().unwrap_or(0),
-            Expr::Aggregate(a) => a.expr.height().max(a.param.as_ref().map_or(0, Expr::height)),
-            Expr::Binary(b) => b.steps.iter().map(|s| s.rhs.height()).max().unwrap_or(0).max(b.first.height()),
+            Expr::Aggregate(a) => a
+                .expr
+                .height()
+                .max(a.param.as_ref().map_or(0, Expr::height)),
+            Expr::Binary(b) => b
+                .steps
+                .iter()
+                .map(|s| s.rhs.height())
+                .max()
+                .unwrap_or(0)
+                .max(b.first.height()),
             Expr::Unary(u) => u.expr.height(),
             Expr::Paren(e, _) => e.height(),
         }

@@ -39,7 +39,10 @@ pub fn check(e: &mut Expr<'_>) -> Result<ValueType> {
             if !ValueType::Vector.accepts(t) {
                 return Err(Error::at(
                     s.expr.pos(),
-                    format!("subquery is only allowed on instant vector, got {} instead", t.internal()),
+                    format!(
+                        "subquery is only allowed on instant vector, got {} instead",
+                        t.internal()
+                    ),
                 ));
             }
             Ok(ValueType::Matrix)
@@ -47,7 +50,11 @@ pub fn check(e: &mut Expr<'_>) -> Result<ValueType> {
         Expr::Aggregate(a) => {
             expect_type(&mut a.expr, ValueType::Vector, "aggregation expression")?;
             if let Some(p) = a.param.as_mut() {
-                let want = if a.op == Kind::CountValues { ValueType::String } else { ValueType::Scalar };
+                let want = if a.op == Kind::CountValues {
+                    ValueType::String
+                } else {
+                    ValueType::Scalar
+                };
                 expect_type(p, want, "aggregation parameter")?;
             }
             Ok(ValueType::Vector)
@@ -62,7 +69,12 @@ fn expect_type(e: &mut Expr<'_>, want: ValueType, context: &str) -> Result<()> {
     if !want.accepts(t) {
         return Err(Error::at(
             e.pos(),
-            format!("expected type {} in {}, got {}", want.documented(), context, t.documented()),
+            format!(
+                "expected type {} in {}, got {}",
+                want.documented(),
+                context,
+                t.documented()
+            ),
         ));
     }
     Ok(())
@@ -73,13 +85,20 @@ pub fn check_selector(vs: &VectorSelector<'_>) -> Result<()> {
         if let Some(m) = vs.matchers.iter().find(|m| &*m.name == METRIC_NAME) {
             return Err(Error::at(
                 vs.pos,
-                format!("metric name must not be set twice: {} or {}", go_quote(vs.name), go_quote(&m.value)),
+                format!(
+                    "metric name must not be set twice: {} or {}",
+                    go_quote(vs.name),
+                    go_quote(&m.value)
+                ),
             ));
         }
         return Ok(());
     }
     if !vs.bypass_empty_check && vs.matchers.iter().all(|m| m.matches_empty) {
-        return Err(Error::at(vs.pos, "vector selector must contain at least one non-empty matcher"));
+        return Err(Error::at(
+            vs.pos,
+            "vector selector must contain at least one non-empty matcher",
+        ));
     }
     Ok(())
 }
@@ -101,7 +120,12 @@ fn check_call(c: &mut Call<'_>) -> Result<ValueType> {
         if nargs != got {
             return Err(Error::at(
                 c.pos,
-                format!("expected {} argument(s) in call to {}, got {}", nargs, go_quote(func.name.as_bytes()), got),
+                format!(
+                    "expected {} argument(s) in call to {}, got {}",
+                    nargs,
+                    go_quote(func.name.as_bytes()),
+                    got
+                ),
             ));
         }
     } else {
@@ -109,14 +133,24 @@ fn check_call(c: &mut Call<'_>) -> Result<ValueType> {
         if min > got {
             return Err(Error::at(
                 c.pos,
-                format!("expected at least {} argument(s) in call to {}, got {}", min, go_quote(func.name.as_bytes()), got),
+                format!(
+                    "expected at least {} argument(s) in call to {}, got {}",
+                    min,
+                    go_quote(func.name.as_bytes()),
+                    got
+                ),
             ));
         }
         let max = min as i64 + func.variadic as i64;
         if func.variadic > 0 && max < got as i64 {
             return Err(Error::at(
                 c.pos,
-                format!("expected at most {} argument(s) in call to {}, got {}", max, go_quote(func.name.as_bytes()), got),
+                format!(
+                    "expected at most {} argument(s) in call to {}, got {}",
+                    max,
+                    go_quote(func.name.as_bytes()),
+                    got
+                ),
             ));
         }
     }
@@ -125,12 +159,18 @@ fn check_call(c: &mut Call<'_>) -> Result<ValueType> {
         if !ValueType::Vector.accepts(t) {
             return Err(Error::at(
                 c.pos,
-                format!("expected type instant vector in call to function \"info\", got {}", t.documented()),
+                format!(
+                    "expected type instant vector in call to function \"info\", got {}",
+                    t.documented()
+                ),
             ));
         }
         match &mut c.args[1] {
             Expr::Vector(vs) if !vs.name.is_empty() => {
-                return Err(Error::at(vs.pos, "expected label selectors only, got vector selector instead"));
+                return Err(Error::at(
+                    vs.pos,
+                    "expected label selectors only, got vector selector instead",
+                ));
             }
             Expr::Vector(vs) => vs.bypass_empty_check = true,
             other => return Err(Error::at(other.pos(), "expected label selectors only")),
@@ -203,10 +243,16 @@ fn check_binary(b: &mut Binary<'_>) -> Result<ValueType> {
         let rt = check(&mut step.rhs)?;
         let op = step.op;
         if step.return_bool && !op.is_comparison() {
-            return Err(Error::at(step.op_pos, "bool modifier can only be used on comparison operators"));
+            return Err(Error::at(
+                step.op_pos,
+                "bool modifier can only be used on comparison operators",
+            ));
         }
         if op.is_comparison() && !step.return_bool && lt == Scalar && rt == Scalar {
-            return Err(Error::at(step.op_pos, "comparisons between scalars must use BOOL modifier"));
+            return Err(Error::at(
+                step.op_pos,
+                "comparisons between scalars must use BOOL modifier",
+            ));
         }
         if let Some(vm) = step.matching.as_mut() {
             if op.is_set_operator() && vm.card == Card::OneToOne {
@@ -215,45 +261,73 @@ fn check_binary(b: &mut Binary<'_>) -> Result<ValueType> {
             if vm.on && !vm.include.is_empty() {
                 let mut include: Vec<&[u8]> = vm.include.iter().map(|l| &l[..]).collect();
                 include.sort_unstable();
-                if let Some(l) = vm.labels.iter().find(|l| include.binary_search(&&l[..]).is_ok()) {
+                if let Some(l) = vm
+                    .labels
+                    .iter()
+                    .find(|l| include.binary_search(&&l[..]).is_ok())
+                {
                     return Err(Error::at(
                         step.op_pos,
-                        format!("label {} must not occur in ON and GROUP clause at once", go_quote(l)),
+                        format!(
+                            "label {} must not occur in ON and GROUP clause at once",
+                            go_quote(l)
+                        ),
                     ));
                 }
             }
         }
         if !(Scalar.accepts(lt) || Vector.accepts(lt)) {
-            return Err(Error::at(start, "binary expression must contain only scalar and instant vector types"));
+            return Err(Error::at(
+                start,
+                "binary expression must contain only scalar and instant vector types",
+            ));
         }
         if !(Scalar.accepts(rt) || Vector.accepts(rt)) {
-            return Err(Error::at(step.rhs.pos(), "binary expression must contain only scalar and instant vector types"));
+            return Err(Error::at(
+                step.rhs.pos(),
+                "binary expression must contain only scalar and instant vector types",
+            ));
         }
         let both_vectors = Vector.accepts(lt) && Vector.accepts(rt);
         if !both_vectors {
             if let Some(vm) = step.matching.as_ref() {
                 if !vm.labels.is_empty() {
-                    return Err(Error::at(start, "vector matching only allowed between instant vectors"));
+                    return Err(Error::at(
+                        start,
+                        "vector matching only allowed between instant vectors",
+                    ));
                 }
                 if vm.fill_lhs.is_some() || vm.fill_rhs.is_some() {
-                    return Err(Error::at(start, "filling in missing series only allowed between instant vectors"));
+                    return Err(Error::at(
+                        start,
+                        "filling in missing series only allowed between instant vectors",
+                    ));
                 }
             }
             step.matching = None;
         } else if op.is_set_operator() {
             if let Some(vm) = step.matching.as_ref() {
                 if vm.card == Card::OneToMany || vm.card == Card::ManyToOne {
-                    return Err(Error::at(start, format!("no grouping allowed for {} operation", quoted_op(op))));
+                    return Err(Error::at(
+                        start,
+                        format!("no grouping allowed for {} operation", quoted_op(op)),
+                    ));
                 }
                 if vm.fill_lhs.is_some() || vm.fill_rhs.is_some() {
-                    return Err(Error::at(start, "filling in missing series not allowed for set operators"));
+                    return Err(Error::at(
+                        start,
+                        "filling in missing series not allowed for set operators",
+                    ));
                 }
             }
         }
         if (lt == Scalar || rt == Scalar) && op.is_set_operator() {
             return Err(Error::at(
                 start,
-                format!("set operator {} not allowed in binary scalar expression", quoted_op(op)),
+                format!(
+                    "set operator {} not allowed in binary scalar expression",
+                    quoted_op(op)
+                ),
             ));
         }
         lt = binary_result(lt, rt);

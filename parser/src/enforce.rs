@@ -60,7 +60,9 @@ type Labels = Vec<(Vec<u8>, Vec<u8>)>;
 /// The labels Prometheus gives the output of absent()/absent_over_time() for this call,
 /// before and after enforcement; None when the call is not one of those.
 fn absent_labels(c: &Call<'_>, extra: &[Matcher<'_>]) -> Option<(Labels, Labels)> {
-    let is_absent = c.func.map_or(false, |f| f.name == "absent" || f.name == "absent_over_time");
+    let is_absent = c.func.map_or(false, |f| {
+        f.name == "absent" || f.name == "absent_over_time"
+    });
     if !is_absent || c.args.len() != 1 {
         return None;
     }
@@ -70,7 +72,11 @@ fn absent_labels(c: &Call<'_>, extra: &[Matcher<'_>]) -> Option<(Labels, Labels)
         _ => return None,
     };
     let own = vs.matchers.iter();
-    let added = extra.iter().enumerate().filter(|&(i, m)| !vs.has(m) && !extra[..i].contains(m)).map(|(_, m)| m);
+    let added = extra
+        .iter()
+        .enumerate()
+        .filter(|&(i, m)| !vs.has(m) && !extra[..i].contains(m))
+        .map(|(_, m)| m);
     Some((derive(own.clone()), derive(own.chain(added))))
 }
 
@@ -89,18 +95,28 @@ fn derive<'m, 'a: 'm>(matchers: impl Iterator<Item = &'m Matcher<'a>>) -> Labels
             current.insert(&m.name, None);
         }
     }
-    let mut labels: Labels = current.into_iter().filter_map(|(n, v)| v.map(|v| (n.to_vec(), v.to_vec()))).collect();
+    let mut labels: Labels = current
+        .into_iter()
+        .filter_map(|(n, v)| v.map(|v| (n.to_vec(), v.to_vec())))
+        .collect();
     labels.sort();
     labels
 }
 
 /// The value of a label in a sorted label list.
 fn value_of<'l>(labels: &'l Labels, name: &[u8]) -> Option<&'l [u8]> {
-    labels.binary_search_by(|(n, _)| n.as_slice().cmp(name)).ok().map(|i| labels[i].1.as_slice())
+    labels
+        .binary_search_by(|(n, _)| n.as_slice().cmp(name))
+        .ok()
+        .map(|i| labels[i].1.as_slice())
 }
 
 fn restore_absent_labels(e: &mut Expr<'_>, before: &Labels, after: &Labels) {
-    let mut names: Vec<&[u8]> = before.iter().chain(after.iter()).map(|(n, _)| n.as_slice()).collect();
+    let mut names: Vec<&[u8]> = before
+        .iter()
+        .chain(after.iter())
+        .map(|(n, _)| n.as_slice())
+        .collect();
     names.sort();
     names.dedup();
     for name in names {
@@ -116,8 +132,18 @@ fn restore_absent_labels(e: &mut Expr<'_>, before: &Labels, after: &Labels) {
             replacement.push(b);
         }
         let pos = e.pos();
-        let inner = std::mem::replace(e, Expr::Number(NumberLiteral { val: 0.0, duration: false, pos }));
-        let string = |val: Vec<u8>| Expr::String { val: Cow::Owned(val), pos };
+        let inner = std::mem::replace(
+            e,
+            Expr::Number(NumberLiteral {
+                val: 0.0,
+                duration: false,
+                pos,
+            }),
+        );
+        let string = |val: Vec<u8>| Expr::String {
+            val: Cow::Owned(val),
+            pos,
+        };
         *e = Expr::Call(Box::new(Call {
             name: b"label_replace",
             func: functions::lookup(b"label_replace"),

@@ -1,7 +1,9 @@
 //! Test tables for enforcement: every place a vector selector can stand, values that
 //! need escaping, the absent() label fix, series selectors and the matcher encoding.
 
-use crate::{decode_matchers, enforce, enforce_selector, format, matcher, parse_json, MatchOp, Matcher};
+use crate::{
+    decode_matchers, enforce, enforce_selector, format, matcher, parse_json, MatchOp, Matcher,
+};
 
 fn ns(value: &'static str) -> Vec<Matcher<'static>> {
     vec![matcher(b"namespace", MatchOp::Equal, value.as_bytes()).unwrap()]
@@ -51,7 +53,13 @@ fn every_selector_gets_the_matchers() {
     let m = ns("a");
     for (q, want) in PLACES {
         let got = enforced(q, &m);
-        assert_eq!(parse_json(got.as_bytes()).unwrap(), parse_json(want.as_bytes()).unwrap(), "{:?} -> {:?}", q, got);
+        assert_eq!(
+            parse_json(got.as_bytes()).unwrap(),
+            parse_json(want.as_bytes()).unwrap(),
+            "{:?} -> {:?}",
+            q,
+            got
+        );
         assert_eq!(&got, want, "{:?}", q);
     }
 }
@@ -73,13 +81,26 @@ fn several_matchers_all_types_no_duplicates() {
 
 #[test]
 fn values_are_escaped_to_read_back_exactly() {
-    let values: &[&[u8]] = &[b"a\"b", b"a\\b", b"line\nbreak", b"\x00\x01", "ä☺\u{FFFD}\u{2028}".as_bytes(), b"`'$"];
+    let values: &[&[u8]] = &[
+        b"a\"b",
+        b"a\\b",
+        b"line\nbreak",
+        b"\x00\x01",
+        "ä☺\u{FFFD}\u{2028}".as_bytes(),
+        b"`'$",
+    ];
     for v in values {
         let m = vec![matcher(b"namespace", MatchOp::Equal, v).unwrap()];
         let out = enforced("foo", &m);
         let json = parse_json(out.as_bytes()).unwrap();
         let again = enforced(&out, &m);
-        assert_eq!(parse_json(again.as_bytes()).unwrap(), json, "{:?} is appended once: {}", v, again);
+        assert_eq!(
+            parse_json(again.as_bytes()).unwrap(),
+            json,
+            "{:?} is appended once: {}",
+            v,
+            again
+        );
     }
     // A quoted regex (Go's regexp.QuoteMeta) stays a literal match.
     let m = vec![matcher(b"namespace", MatchOp::Regex, br"a\.b\|c").unwrap()];
@@ -99,9 +120,19 @@ fn info_without_a_data_label_selector_is_refused() {
 
 #[test]
 fn the_empty_matcher_check_runs_before_injection() {
-    for q in ["{job=~\".*\"}", "{}", "rate({job=\"\"}[5m])", "sum(foo) + {x!~\".+\"}"] {
+    for q in [
+        "{job=~\".*\"}",
+        "{}",
+        "rate({job=\"\"}[5m])",
+        "sum(foo) + {x!~\".+\"}",
+    ] {
         let e = enforce(q.as_bytes(), &ns("a")).unwrap_err();
-        assert!(e.message().contains("at least one non-empty matcher"), "{}: {}", q, e);
+        assert!(
+            e.message().contains("at least one non-empty matcher"),
+            "{}: {}",
+            q,
+            e
+        );
     }
 }
 
@@ -132,7 +163,10 @@ fn absent_keeps_the_labels_the_caller_would_see() {
         assert_eq!(&enforced(q, &ns("a")), want, "{:?}", q);
     }
     let regex = vec![matcher(b"namespace", MatchOp::Regex, b"a|b").unwrap()];
-    assert_eq!(enforced("absent(foo)", &regex), "absent(foo{namespace=~\"a|b\"})");
+    assert_eq!(
+        enforced("absent(foo)", &regex),
+        "absent(foo{namespace=~\"a|b\"})"
+    );
 }
 
 #[test]
@@ -141,13 +175,34 @@ fn series_selectors() {
     for (q, want) in [
         ("foo", "foo{namespace=\"a\"}"),
         ("foo{job=\"x\"}", "foo{job=\"x\",namespace=\"a\"}"),
-        ("{__name__=~\"foo.*\"}", "{__name__=~\"foo.*\",namespace=\"a\"}"),
-        ("{\"my.metric\", \"a.b\"=\"c\"}", "{\"a.b\"=\"c\",__name__=\"my.metric\",namespace=\"a\"}"),
+        (
+            "{__name__=~\"foo.*\"}",
+            "{__name__=~\"foo.*\",namespace=\"a\"}",
+        ),
+        (
+            "{\"my.metric\", \"a.b\"=\"c\"}",
+            "{\"a.b\"=\"c\",__name__=\"my.metric\",namespace=\"a\"}",
+        ),
         ("  foo # comment", "foo{namespace=\"a\"}"),
     ] {
         assert_eq!(enforce_selector(q.as_bytes(), &m).unwrap(), want, "{:?}", q);
     }
-    for q in ["rate(foo[5m])", "foo[5m]", "foo offset 5m", "foo @ 1", "(foo)", "-foo", "1", "sum(foo)", "foo + bar", "", "{}", "{job=~\".*\"}", "foo{", "foo bar"] {
+    for q in [
+        "rate(foo[5m])",
+        "foo[5m]",
+        "foo offset 5m",
+        "foo @ 1",
+        "(foo)",
+        "-foo",
+        "1",
+        "sum(foo)",
+        "foo + bar",
+        "",
+        "{}",
+        "{job=~\".*\"}",
+        "foo{",
+        "foo bar",
+    ] {
         assert!(enforce_selector(q.as_bytes(), &m).is_err(), "{:?}", q);
     }
 }
@@ -155,7 +210,10 @@ fn series_selectors() {
 #[test]
 fn tenant_matchers_are_validated() {
     assert!(matcher(b"", MatchOp::Equal, b"x").is_err());
-    assert!(matcher(b"namespace", MatchOp::Regex, b"(").unwrap_err().message().contains("missing closing )"));
+    assert!(matcher(b"namespace", MatchOp::Regex, b"(")
+        .unwrap_err()
+        .message()
+        .contains("missing closing )"));
     assert!(matcher(b"namespace", MatchOp::Equal, b"\xff").is_err());
 }
 
@@ -173,8 +231,14 @@ fn matcher_encoding() {
     let ms = decode_matchers(&buf).unwrap();
     assert_eq!(enforced("foo", &ms), "foo{env!~\"\",namespace=\"a\"}");
     assert!(decode_matchers(&buf[..buf.len() - 1]).is_err(), "truncated");
-    assert!(decode_matchers(&[4, 0, 0, 0, 0, 0, 0, 0, 0]).is_err(), "unknown type");
-    assert!(decode_matchers(&[0, 255, 255, 255, 255]).is_err(), "length past the end");
+    assert!(
+        decode_matchers(&[4, 0, 0, 0, 0, 0, 0, 0, 0]).is_err(),
+        "unknown type"
+    );
+    assert!(
+        decode_matchers(&[0, 255, 255, 255, 255]).is_err(),
+        "length past the end"
+    );
     assert!(decode_matchers(&[]).unwrap().is_empty());
 }
 
@@ -193,8 +257,23 @@ fn abi_outcomes() {
 #[test]
 fn cost_stays_linear_in_long_label_lists() {
     let labels: Vec<String> = (0..20_000).map(|i| format!("l{}", i)).collect();
-    let q = format!("absent(foo{{{}}})", labels.iter().map(|l| format!("{}=\"x\"", l)).collect::<Vec<_>>().join(","));
+    let q = format!(
+        "absent(foo{{{}}})",
+        labels
+            .iter()
+            .map(|l| format!("{}=\"x\"", l))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     assert!(enforced(&q, &ns("a")).starts_with("label_replace(absent(foo{"));
-    let q = format!("a * on({}) group_left({}) b", labels.join(","), labels.iter().map(|l| format!("g{}", l)).collect::<Vec<_>>().join(","));
+    let q = format!(
+        "a * on({}) group_left({}) b",
+        labels.join(","),
+        labels
+            .iter()
+            .map(|l| format!("g{}", l))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     assert!(format(q.as_bytes()).is_ok());
 }

@@ -16,11 +16,17 @@ struct Detail {
 
 impl Error {
     pub fn at(pos: usize, msg: impl Into<String>) -> Error {
-        Error(Box::new(Detail { pos: Some(pos), msg: msg.into() }))
+        Error(Box::new(Detail {
+            pos: Some(pos),
+            msg: msg.into(),
+        }))
     }
 
     pub fn plain(msg: impl Into<String>) -> Error {
-        Error(Box::new(Detail { pos: None, msg: msg.into() }))
+        Error(Box::new(Detail {
+            pos: None,
+            msg: msg.into(),
+        }))
     }
 
     pub fn pos(&self) -> Option<usize> {

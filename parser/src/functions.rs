@@ -25,7 +25,13 @@ const fn f(
     return_type: ValueType,
     experimental: bool,
 ) -> Function {
-    Function { name, arg_types, variadic, return_type, experimental }
+    Function {
+        name,
+        arg_types,
+        variadic,
+        return_type,
+        experimental,
+    }
 }
 
 static FUNCTIONS: &[Function] = &[

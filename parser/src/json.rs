@@ -123,7 +123,11 @@ fn selector(out: &mut String, vs: &VectorSelector<'_>) {
     out.push('[');
     // Every matcher, the one the name stands for included, sorted by label name as the
     // printer sorts them. The order of one label's matchers is kept: absent() reads it.
-    let mut all: Vec<(&[u8], &str, &[u8])> = vs.matchers.iter().map(|m| (&*m.name, m.op.as_str(), &*m.value)).collect();
+    let mut all: Vec<(&[u8], &str, &[u8])> = vs
+        .matchers
+        .iter()
+        .map(|m| (&*m.name, m.op.as_str(), &*m.value))
+        .collect();
     if !vs.name.is_empty() {
         all.push((METRIC_NAME, MatchOp::Equal.as_str(), vs.name));
     }

@@ -118,11 +118,19 @@ impl<'a> Lexer<'a> {
         loop {
             if self.emitted {
                 self.emitted = false;
-                return Token { kind: self.emitted_kind, pos: self.emitted_pos, end: self.emitted_end };
+                return Token {
+                    kind: self.emitted_kind,
+                    pos: self.emitted_pos,
+                    end: self.emitted_end,
+                };
             }
             match self.state {
                 None => {
-                    return Token { kind: Kind::Eof, pos: self.pos, end: self.pos };
+                    return Token {
+                        kind: Kind::Eof,
+                        pos: self.pos,
+                        end: self.pos,
+                    };
                 }
                 Some(st) => self.state = self.run(st),
             }
@@ -231,7 +239,11 @@ impl<'a> Lexer<'a> {
             return Some(State::LineComment);
         }
         let r = self.next();
-        let c = if (0..128).contains(&r) { r as u8 as char } else { '\u{0}' };
+        let c = if (0..128).contains(&r) {
+            r as u8 as char
+        } else {
+            '\u{0}'
+        };
         match c {
             _ if r == EOF => {
                 if self.paren_depth != 0 {
@@ -319,7 +331,11 @@ impl<'a> Lexer<'a> {
                 if is_duration_keyword_start(r) && self.scan_duration_keyword() {
                     return Some(State::Statements);
                 }
-                return self.fail(format!("unexpected character: {}, expected {}", q(r), q(':' as i32)));
+                return self.fail(format!(
+                    "unexpected character: {}, expected {}",
+                    q(r),
+                    q(':' as i32)
+                ));
             }
             '(' => {
                 self.emit(Kind::LeftParen);
@@ -374,7 +390,10 @@ impl<'a> Lexer<'a> {
         }
         if is_alpha(r) {
             self.backup();
-            self.pos += self.input[self.pos..].iter().take_while(|&&b| is_alnum(b as i32)).count();
+            self.pos += self.input[self.pos..]
+                .iter()
+                .take_while(|&&b| is_alnum(b as i32))
+                .count();
             self.emit(Kind::Identifier);
             return Some(State::Statements);
         }
@@ -403,7 +422,10 @@ impl<'a> Lexer<'a> {
                 } else if nr == '=' as i32 {
                     self.emit(Kind::Neq);
                 } else {
-                    return self.fail(format!("unexpected character after '!' inside braces: {}", q(nr)));
+                    return self.fail(format!(
+                        "unexpected character after '!' inside braces: {}",
+                        q(nr)
+                    ));
                 }
             }
             0x7B => return self.fail(format!("unexpected left brace {}", q(r))),
@@ -432,7 +454,8 @@ impl<'a> Lexer<'a> {
             0x3A => {
                 self.emit(Kind::Colon);
                 if !self.got_duration {
-                    return self.fail("unexpected colon before duration in duration expression".into());
+                    return self
+                        .fail("unexpected colon before duration in duration expression".into());
                 }
                 if self.got_colon {
                     return self.fail("unexpected repeated colon in duration expression".into());
@@ -468,14 +491,22 @@ impl<'a> Lexer<'a> {
                 if self.scan_duration_keyword() {
                     return Some(State::DurationExpr);
                 }
-                return self.fail(format!("unexpected character in duration expression: {}", q(r)));
+                return self.fail(format!(
+                    "unexpected character in duration expression: {}",
+                    q(r)
+                ));
             }
             _ if is_digit(r) || (r == '.' as i32 && is_digit(self.peek())) => {
                 self.backup();
                 self.got_duration = true;
                 return Some(State::NumberOrDuration);
             }
-            _ => return self.fail(format!("unexpected character in duration expression: {}", q(r))),
+            _ => {
+                return self.fail(format!(
+                    "unexpected character in duration expression: {}",
+                    q(r)
+                ))
+            }
         };
         self.emit(kind);
         Some(State::DurationExpr)
@@ -502,7 +533,10 @@ impl<'a> Lexer<'a> {
     }
 
     fn skip_spaces(&mut self) {
-        self.pos += self.input[self.pos..].iter().take_while(|&&b| is_space(b as i32)).count();
+        self.pos += self.input[self.pos..]
+            .iter()
+            .take_while(|&&b| is_space(b as i32))
+            .count();
         self.ignore();
     }
 
@@ -559,7 +593,9 @@ impl<'a> Lexer<'a> {
         let mut ch = self.next();
         let (mut n, base, max): (u32, u32, u32) = match ch {
             _ if ch == self.string_open => return Some(State::QuotedString),
-            0x61 | 0x62 | 0x66 | 0x6E | 0x72 | 0x74 | 0x76 | 0x5C => return Some(State::QuotedString),
+            0x61 | 0x62 | 0x66 | 0x6E | 0x72 | 0x74 | 0x76 | 0x5C => {
+                return Some(State::QuotedString)
+            }
             0x30..=0x37 => (3, 8, 255),
             0x78 => {
                 ch = self.next();
@@ -574,7 +610,12 @@ impl<'a> Lexer<'a> {
                 (8, 16, 0x10FFFF)
             }
             EOF => return self.fail("escape sequence not terminated".into()),
-            _ => return self.fail(format!("unknown escape sequence {}", go_unicode_format(rune_of(ch)))),
+            _ => {
+                return self.fail(format!(
+                    "unknown escape sequence {}",
+                    go_unicode_format(rune_of(ch))
+                ))
+            }
         };
         let mut x: u64 = 0;
         while n > 0 {
@@ -583,7 +624,10 @@ impl<'a> Lexer<'a> {
                 if ch == EOF {
                     return self.fail("escape sequence not terminated".into());
                 }
-                return self.fail(format!("illegal character {} in escape sequence", go_unicode_format(rune_of(ch))));
+                return self.fail(format!(
+                    "illegal character {} in escape sequence",
+                    go_unicode_format(rune_of(ch))
+                ));
             }
             x = x * base as u64 + d as u64;
             n -= 1;
@@ -640,7 +684,8 @@ impl<'a> Lexer<'a> {
         let mut exp = false;
         loop {
             let r = self.peek();
-            let number_char = r >= 0 && (digits.bytes().any(|b| b as i32 == r) || "._eE".bytes().any(|b| b as i32 == r));
+            let number_char = r >= 0
+                && (digits.bytes().any(|b| b as i32 == r) || "._eE".bytes().any(|b| b as i32 == r));
             if !number_char {
                 break;
             }
@@ -685,7 +730,10 @@ impl<'a> Lexer<'a> {
     }
 
     fn keyword_or_identifier(&mut self) -> Option<State> {
-        self.pos += self.input[self.pos..].iter().take_while(|&&b| is_alnum(b as i32) || b == b':').count();
+        self.pos += self.input[self.pos..]
+            .iter()
+            .take_while(|&&b| is_alnum(b as i32) || b == b':')
+            .count();
         let word = &self.input[self.start..self.pos];
         // Keywords are at most 12 bytes: lowercase into a buffer on the stack.
         let mut buf = [0u8; 12];
@@ -744,16 +792,66 @@ mod tests {
     fn token_streams() {
         use Kind::*;
         let cases: &[(&str, &[(Kind, &str)])] = &[
-            ("foo{a=~\"b\"}[5m:1m]", &[
-                (Identifier, "foo"), (LeftBrace, "{"), (Identifier, "a"), (EqlRegex, "=~"), (Str, "\"b\""),
-                (RightBrace, "}"), (LeftBracket, "["), (Duration, "5m"), (Colon, ":"), (Duration, "1m"),
-                (RightBracket, "]"),
-            ]),
-            ("a:b offset 1h30m", &[(MetricIdentifier, "a:b"), (Offset, "offset"), (Duration, "1h30m")]),
-            ("0x_1F .5e-3 Inf", &[(Number, "0x_1F"), (Number, ".5e-3"), (Number, "Inf")]),
-            ("fill + fill(1)", &[(Identifier, "fill"), (Add, "+"), (Fill, "fill"), (LeftParen, "("), (Number, "1"), (RightParen, ")")]),
-            ("foo[ step() ]", &[(Identifier, "foo"), (LeftBracket, "["), (Step, "step"), (LeftParen, "("), (RightParen, ")"), (RightBracket, "]")]),
-            ("a </ b >/ c", &[(Identifier, "a"), (TrimUpper, "</"), (Identifier, "b"), (TrimLower, ">/"), (Identifier, "c")]),
+            (
+                "foo{a=~\"b\"}[5m:1m]",
+                &[
+                    (Identifier, "foo"),
+                    (LeftBrace, "{"),
+                    (Identifier, "a"),
+                    (EqlRegex, "=~"),
+                    (Str, "\"b\""),
+                    (RightBrace, "}"),
+                    (LeftBracket, "["),
+                    (Duration, "5m"),
+                    (Colon, ":"),
+                    (Duration, "1m"),
+                    (RightBracket, "]"),
+                ],
+            ),
+            (
+                "a:b offset 1h30m",
+                &[
+                    (MetricIdentifier, "a:b"),
+                    (Offset, "offset"),
+                    (Duration, "1h30m"),
+                ],
+            ),
+            (
+                "0x_1F .5e-3 Inf",
+                &[(Number, "0x_1F"), (Number, ".5e-3"), (Number, "Inf")],
+            ),
+            (
+                "fill + fill(1)",
+                &[
+                    (Identifier, "fill"),
+                    (Add, "+"),
+                    (Fill, "fill"),
+                    (LeftParen, "("),
+                    (Number, "1"),
+                    (RightParen, ")"),
+                ],
+            ),
+            (
+                "foo[ step() ]",
+                &[
+                    (Identifier, "foo"),
+                    (LeftBracket, "["),
+                    (Step, "step"),
+                    (LeftParen, "("),
+                    (RightParen, ")"),
+                    (RightBracket, "]"),
+                ],
+            ),
+            (
+                "a </ b >/ c",
+                &[
+                    (Identifier, "a"),
+                    (TrimUpper, "</"),
+                    (Identifier, "b"),
+                    (TrimLower, ">/"),
+                    (Identifier, "c"),
+                ],
+            ),
             ("# c\nx", &[(Comment, "# c"), (Identifier, "x")]),
         ];
         for (input, want) in cases {
@@ -773,15 +871,28 @@ mod tests {
             ("1 =~ 1", 2, "unexpected character after '=': '~'"),
             ("foo{1}", 4, "unexpected character inside braces: '1'"),
             ("\"\\c\"", 0, "unknown escape sequence U+0063 'c'"),
-            ("\"\\x.\"", 0, "illegal character U+002E '.' in escape sequence"),
+            (
+                "\"\\x.\"",
+                0,
+                "illegal character U+002E '.' in escape sequence",
+            ),
             ("\"\\", 0, "escape sequence not terminated"),
             ("`\\``", 3, "unterminated raw string"),
             ("foo[5s x 5s]", 7, "unexpected character: 'x', expected ':'"),
-            ("foo[\"5m\"]", 4, "unexpected character in duration expression: '\"'"),
+            (
+                "foo[\"5m\"]",
+                4,
+                "unexpected character in duration expression: '\"'",
+            ),
             ("x{a=\"\u{FFFD}\"}", 4, "invalid UTF-8 rune"),
         ];
         for (input, pos, msg) in cases {
-            assert_eq!(kinds(input).unwrap_err(), (*pos, msg.to_string()), "{}", input);
+            assert_eq!(
+                kinds(input).unwrap_err(),
+                (*pos, msg.to_string()),
+                "{}",
+                input
+            );
         }
     }
 }

@@ -72,7 +72,13 @@ pub fn parse_number(s: &[u8]) -> Result<f64, String> {
     if let Some(v) = parse_int(s) {
         return Ok(v as f64);
     }
-    let fail = |why: &str| Err(format!("strconv.ParseFloat: parsing {}: {}", crate::strings::go_quote(s), why));
+    let fail = |why: &str| {
+        Err(format!(
+            "strconv.ParseFloat: parsing {}: {}",
+            crate::strings::go_quote(s),
+            why
+        ))
+    };
     if s.eq_ignore_ascii_case(b"inf") || s.eq_ignore_ascii_case(b"infinity") {
         return Ok(f64::INFINITY);
     }
@@ -81,14 +87,21 @@ pub fn parse_number(s: &[u8]) -> Result<f64, String> {
     }
     // What is left is decimal float syntax (hexadecimal floats need a 'p' exponent, which
     // the lexer never produces).
-    if !s.iter().all(|&c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-' | b'_')) {
+    if !s
+        .iter()
+        .all(|&c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-' | b'_'))
+    {
         return fail("invalid syntax");
     }
     let text: std::borrow::Cow<str> = if s.contains(&b'_') {
         if !underscores_ok(s) {
             return fail("invalid syntax");
         }
-        s.iter().filter(|&&c| c != b'_').map(|&c| c as char).collect::<String>().into()
+        s.iter()
+            .filter(|&&c| c != b'_')
+            .map(|&c| c as char)
+            .collect::<String>()
+            .into()
     } else {
         // ASCII, as checked above.
         std::str::from_utf8(s).unwrap_or("").into()
@@ -121,7 +134,10 @@ pub fn parse_duration(s: &[u8]) -> Result<i64, String> {
         let n = rest.iter().take_while(|c| c.is_ascii_digit()).count();
         let mut v: u64 = 0;
         for &c in &rest[..n] {
-            v = match v.checked_mul(10).and_then(|v| v.checked_add((c - b'0') as u64)) {
+            v = match v
+                .checked_mul(10)
+                .and_then(|v| v.checked_add((c - b'0') as u64))
+            {
                 Some(v) => v,
                 None => return Err(invalid()),
             };
@@ -273,7 +289,13 @@ pub fn write_float_g(out: &mut String, v: f64) {
     let (mant, exp) = e.split_at(e.find('e').unwrap_or(e.len()));
     let exp: i32 = exp.trim_start_matches('e').parse().unwrap_or(0);
     if exp < -4 || exp >= 6 {
-        let _ = write!(out, "{}e{}{:02}", mant, if exp < 0 { '-' } else { '+' }, exp.abs());
+        let _ = write!(
+            out,
+            "{}e{}{:02}",
+            mant,
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        );
     } else {
         write_float(out, v);
     }
@@ -305,7 +327,10 @@ mod tests {
         let big = "9".repeat(400);
         assert_eq!(
             parse_number(big.as_bytes()),
-            Err(format!("strconv.ParseFloat: parsing \"{}\": value out of range", big))
+            Err(format!(
+                "strconv.ParseFloat: parsing \"{}\": value out of range",
+                big
+            ))
         );
         assert!(parse_number(b"1__0").is_err());
         assert!(parse_number(b"1e+").is_err());
@@ -317,10 +342,23 @@ mod tests {
         assert_eq!(parse_duration(b"1h30m"), Ok(5400 * s));
         assert_eq!(parse_duration(b"1m30ms"), Ok(60 * s + 30_000_000));
         assert_eq!(parse_duration(b"0"), Ok(0));
-        assert_eq!(parse_duration(b"5y1hs"), Err("unknown unit \"hs\" in duration \"5y1hs\"".into()));
-        assert_eq!(parse_duration(b"5m1h"), Err("not a valid duration string: \"5m1h\"".into()));
+        assert_eq!(
+            parse_duration(b"5y1hs"),
+            Err("unknown unit \"hs\" in duration \"5y1hs\"".into())
+        );
+        assert_eq!(
+            parse_duration(b"5m1h"),
+            Err("not a valid duration string: \"5m1h\"".into())
+        );
         let mut out = String::new();
-        for ns in [5400 * s, 90 * 86400 * s, 7 * 86400 * s, 4 * s + 180_000_000, 0, 1_000_000] {
+        for ns in [
+            5400 * s,
+            90 * 86400 * s,
+            7 * 86400 * s,
+            4 * s + 180_000_000,
+            0,
+            1_000_000,
+        ] {
             out.clear();
             write_duration(&mut out, ns);
             assert_eq!(parse_duration(out.as_bytes()), Ok(ns), "{}", out);

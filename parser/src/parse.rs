@@ -23,9 +23,15 @@ type Context = (&'static str, &'static str);
 const CTX_AGGREGATION: Context = ("aggregation", "");
 const CTX_OFFSET: Context = ("offset", "number, duration, step(), or range()");
 const CTX_AT: Context = ("@", "timestamp");
-const CTX_RANGE: Context = ("subquery or range selector", "number, duration, step(), or range()");
+const CTX_RANGE: Context = (
+    "subquery or range selector",
+    "number, duration, step(), or range()",
+);
 const CTX_RANGE_END: Context = ("subquery or range", "\":\" or \"]\"");
-const CTX_STEP: Context = ("subquery selector", "number, duration, step(), range(), or \"]\"");
+const CTX_STEP: Context = (
+    "subquery selector",
+    "number, duration, step(), range(), or \"]\"",
+);
 const CTX_STEP_END: Context = ("subquery selector", "\"]\"");
 
 pub struct Parser<'a> {
@@ -52,7 +58,11 @@ fn is_match_op(k: Kind) -> Option<MatchOp> {
 }
 
 /// Builds a matcher, validating regexes like Prometheus's labels.NewMatcher.
-pub fn new_matcher<'a>(name: Bytes<'a>, op: MatchOp, value: Bytes<'a>) -> std::result::Result<Matcher<'a>, String> {
+pub fn new_matcher<'a>(
+    name: Bytes<'a>,
+    op: MatchOp,
+    value: Bytes<'a>,
+) -> std::result::Result<Matcher<'a>, String> {
     let matches_empty = match op {
         MatchOp::Equal => value.is_empty(),
         MatchOp::NotEqual => !value.is_empty(),
@@ -65,7 +75,12 @@ pub fn new_matcher<'a>(name: Bytes<'a>, op: MatchOp, value: Bytes<'a>) -> std::r
             }
         }
     };
-    Ok(Matcher { name, op, value, matches_empty })
+    Ok(Matcher {
+        name,
+        op,
+        value,
+        matches_empty,
+    })
 }
 
 fn number_of(dn: &DurNode) -> Option<&NumberLiteral> {
@@ -88,15 +103,24 @@ fn wrap_paren(node: DurNode) -> Box<DurationExpr> {
             e.wrapped = true;
             e
         }
-        n @ DurNode::Number(_) => {
-            Box::new(DurationExpr { op: Kind::Add, lhs: None, rhs: Some(n), wrapped: true })
-        }
+        n @ DurNode::Number(_) => Box::new(DurationExpr {
+            op: Kind::Add,
+            lhs: None,
+            rhs: Some(n),
+            wrapped: true,
+        }),
     }
 }
 
 impl<'a> Parser<'a> {
     pub fn new(input: &'a [u8]) -> Parser<'a> {
-        Parser { lex: Lexer::new(input), input, ahead: [None, None], depth: 0, contexts: Vec::with_capacity(8) }
+        Parser {
+            lex: Lexer::new(input),
+            input,
+            ahead: [None, None],
+            depth: 0,
+            contexts: Vec::with_capacity(8),
+        }
     }
 
     // ---- token access -------------------------------------------------------------
@@ -200,7 +224,13 @@ impl<'a> Parser<'a> {
 
     fn string_value(&self, t: Token) -> Result<Bytes<'a>> {
         unquote(self.text(t)).ok_or_else(|| {
-            Error::at(t.pos, format!("error unquoting string {}: invalid syntax", go_quote(self.text(t))))
+            Error::at(
+                t.pos,
+                format!(
+                    "error unquoting string {}: invalid syntax",
+                    go_quote(self.text(t))
+                ),
+            )
         })
     }
 
@@ -260,13 +290,22 @@ impl<'a> Parser<'a> {
             self.enter(t.pos)?;
             let rhs = self.parse_binary(next_min)?;
             self.leave();
-            let step = BinaryStep { op: t.kind, op_pos: t.pos, return_bool, matching: Some(matching), rhs };
+            let step = BinaryStep {
+                op: t.kind,
+                op_pos: t.pos,
+                return_bool,
+                matching: Some(matching),
+                rhs,
+            };
             lhs = match lhs {
                 Expr::Binary(mut b) => {
                     b.steps.push(step);
                     Expr::Binary(b)
                 }
-                first => Expr::Binary(Box::new(Binary { first, steps: vec![step] })),
+                first => Expr::Binary(Box::new(Binary {
+                    first,
+                    steps: vec![step],
+                })),
             };
         }
         Ok(lhs)
@@ -294,7 +333,11 @@ impl<'a> Parser<'a> {
             let g = self.peek()?;
             if g.kind == Kind::GroupLeft || g.kind == Kind::GroupRight {
                 self.bump();
-                vm.card = if g.kind == Kind::GroupLeft { Card::ManyToOne } else { Card::OneToMany };
+                vm.card = if g.kind == Kind::GroupLeft {
+                    Card::ManyToOne
+                } else {
+                    Card::OneToMany
+                };
                 if self.peek()?.kind == Kind::LeftParen {
                     vm.include = self.parse_grouping_labels()?;
                 }
@@ -364,7 +407,10 @@ impl<'a> Parser<'a> {
             let label = if t.kind == Kind::Str {
                 let v = self.string_value(t)?;
                 if v.is_empty() || std::str::from_utf8(&v).is_err() {
-                    return Err(Error::at(t.pos, format!("invalid label name for grouping: {}", go_quote(&v))));
+                    return Err(Error::at(
+                        t.pos,
+                        format!("invalid label name for grouping: {}", go_quote(&v)),
+                    ));
                 }
                 v
             } else if t.kind.can_be_grouping_label() {
@@ -410,7 +456,11 @@ impl<'a> Parser<'a> {
                 n.pos = t.pos;
                 Expr::Number(n)
             }
-            expr => Expr::Unary(Box::new(Unary { op: t.kind, expr, pos: t.pos })),
+            expr => Expr::Unary(Box::new(Unary {
+                op: t.kind,
+                expr,
+                pos: t.pos,
+            })),
         })
     }
 
@@ -451,7 +501,10 @@ impl<'a> Parser<'a> {
             Kind::Number | Kind::Duration => Ok(Expr::Number(self.parse_number_literal()?)),
             Kind::Str => {
                 self.bump();
-                Ok(Expr::String { val: self.string_value(t)?, pos: t.pos })
+                Ok(Expr::String {
+                    val: self.string_value(t)?,
+                    pos: t.pos,
+                })
             }
             Kind::LeftParen => {
                 self.bump();
@@ -474,11 +527,16 @@ impl<'a> Parser<'a> {
                 self.parse_call()
             }
             k if k.is_aggregator()
-                && matches!(self.peek2()?.kind, Kind::LeftParen | Kind::By | Kind::Without) =>
+                && matches!(
+                    self.peek2()?.kind,
+                    Kind::LeftParen | Kind::By | Kind::Without
+                ) =>
             {
                 self.parse_aggregate()
             }
-            k if k.can_be_metric_name() => Ok(Expr::Vector(Box::new(self.parse_vector_selector()?))),
+            k if k.can_be_metric_name() => {
+                Ok(Expr::Vector(Box::new(self.parse_vector_selector()?)))
+            }
             _ => Err(self.unexpected(t)),
         }
     }
@@ -488,10 +546,19 @@ impl<'a> Parser<'a> {
         let text = self.text(t);
         if t.kind == Kind::Duration {
             let ns = parse_duration(text).map_err(|m| Error::at(t.pos, m))?;
-            return Ok(NumberLiteral { val: ns_to_seconds(ns), duration: true, pos: t.pos });
+            return Ok(NumberLiteral {
+                val: ns_to_seconds(ns),
+                duration: true,
+                pos: t.pos,
+            });
         }
-        let val = parse_number(text).map_err(|m| Error::at(t.pos, format!("error parsing number: {}", m)))?;
-        Ok(NumberLiteral { val, duration: false, pos: t.pos })
+        let val = parse_number(text)
+            .map_err(|m| Error::at(t.pos, format!("error parsing number: {}", m)))?;
+        Ok(NumberLiteral {
+            val,
+            duration: false,
+            pos: t.pos,
+        })
     }
 
     fn parse_call(&mut self) -> Result<Expr<'a>> {
@@ -499,7 +566,12 @@ impl<'a> Parser<'a> {
         let name = self.text(name_tok);
         let func = functions::lookup(name);
         let args = self.parse_call_body()?;
-        Ok(Expr::Call(Box::new(Call { name, func, args, pos: name_tok.pos })))
+        Ok(Expr::Call(Box::new(Call {
+            name,
+            func,
+            args,
+            pos: name_tok.pos,
+        })))
     }
 
     /// `( expr, ... )` of a function call or aggregation.
@@ -518,7 +590,10 @@ impl<'a> Parser<'a> {
                 Kind::Comma => {
                     self.bump();
                     if self.peek()?.kind == Kind::RightParen {
-                        return Err(Error::at(t.pos, "trailing commas not allowed in function call args"));
+                        return Err(Error::at(
+                            t.pos,
+                            "trailing commas not allowed in function call args",
+                        ));
                     }
                 }
                 Kind::RightParen => {
@@ -554,11 +629,19 @@ impl<'a> Parser<'a> {
         };
         self.contexts.pop();
         if args.is_empty() {
-            return Err(Error::at(op.pos, "no arguments for aggregate expression provided"));
+            return Err(Error::at(
+                op.pos,
+                "no arguments for aggregate expression provided",
+            ));
         }
         let with_param = matches!(
             op.kind,
-            Kind::Topk | Kind::Bottomk | Kind::CountValues | Kind::Quantile | Kind::Limitk | Kind::LimitRatio
+            Kind::Topk
+                | Kind::Bottomk
+                | Kind::CountValues
+                | Kind::Quantile
+                | Kind::Limitk
+                | Kind::LimitRatio
         );
         let want = if with_param { 2 } else { 1 };
         if args.len() != want {
@@ -574,7 +657,14 @@ impl<'a> Parser<'a> {
         let mut args = args.into_iter();
         let param = if with_param { args.next() } else { None };
         let expr = args.next().expect("argument count checked");
-        Ok(Expr::Aggregate(Box::new(Aggregate { op: op.kind, expr, param, grouping, without, pos: op.pos })))
+        Ok(Expr::Aggregate(Box::new(Aggregate {
+            op: op.kind,
+            expr,
+            param,
+            grouping,
+            without,
+            pos: op.pos,
+        })))
     }
 
     // ---- selectors ----------------------------------------------------------------
@@ -638,7 +728,9 @@ impl<'a> Parser<'a> {
                         value: name,
                     });
                 }
-                None => return Err(self.unexpected_in(op_tok, Some((CTX, "label matching operator")))),
+                None => {
+                    return Err(self.unexpected_in(op_tok, Some((CTX, "label matching operator"))))
+                }
             }
             let t = self.peek()?;
             match t.kind {
@@ -668,15 +760,29 @@ impl<'a> Parser<'a> {
                 self.bump();
                 let vs = match e {
                     Expr::Vector(vs) => vs,
-                    _ => return Err(Error::at(bracket_pos, "ranges only allowed for vector selectors")),
+                    _ => {
+                        return Err(Error::at(
+                            bracket_pos,
+                            "ranges only allowed for vector selectors",
+                        ))
+                    }
                 };
                 if vs.offset.is_set() {
-                    return Err(Error::at(bracket_pos, "no offset modifiers allowed before range"));
+                    return Err(Error::at(
+                        bracket_pos,
+                        "no offset modifiers allowed before range",
+                    ));
                 }
                 if vs.at != AtModifier::None {
-                    return Err(Error::at(bracket_pos, "no @ modifiers allowed before range"));
+                    return Err(Error::at(
+                        bracket_pos,
+                        "no @ modifiers allowed before range",
+                    ));
                 }
-                Ok(Expr::Matrix(MatrixSelector { vs, range: dur_from(range) }))
+                Ok(Expr::Matrix(MatrixSelector {
+                    vs,
+                    range: dur_from(range),
+                }))
             }
             Kind::Colon => {
                 self.bump();
@@ -758,15 +864,25 @@ impl<'a> Parser<'a> {
                 }
                 let v = self.parse_number_literal()?.val;
                 let ts = if negate { -v } else { v };
-                if !ts.is_finite() || ts >= 9.223372036854775807e18 || ts <= -9.223372036854775808e18 {
+                if !ts.is_finite()
+                    || ts >= 9.223372036854775807e18
+                    || ts <= -9.223372036854775808e18
+                {
                     let shown = if ts.is_nan() {
                         "NaN".to_string()
                     } else if ts.is_infinite() {
-                        if ts > 0.0 { "+Inf".into() } else { "-Inf".into() }
+                        if ts > 0.0 {
+                            "+Inf".into()
+                        } else {
+                            "-Inf".into()
+                        }
                     } else {
                         format!("{:.6}", ts)
                     };
-                    return Err(Error::at(e.pos(), format!("timestamp out of bounds for @ modifier: {}", shown)));
+                    return Err(Error::at(
+                        e.pos(),
+                        format!("timestamp out of bounds for @ modifier: {}", shown),
+                    ));
                 }
                 AtModifier::Timestamp((ts * 1000.0).round() as i64)
             }
@@ -785,7 +901,10 @@ impl<'a> Parser<'a> {
             }
         };
         if *slot != AtModifier::None {
-            return Err(Error::at(pos, "@ <timestamp> may not be set multiple times"));
+            return Err(Error::at(
+                pos,
+                "@ <timestamp> may not be set multiple times",
+            ));
         }
         *slot = at;
         Ok(())
@@ -856,7 +975,9 @@ impl<'a> Parser<'a> {
                     _ => Err(self.unexpected(inner)),
                 }
             }
-            Kind::Step | Kind::Range | Kind::MaxOf | Kind::MinOf => Ok(DurNode::Expr(self.parse_duration_call()?)),
+            Kind::Step | Kind::Range | Kind::MaxOf | Kind::MinOf => {
+                Ok(DurNode::Expr(self.parse_duration_call()?))
+            }
             Kind::LeftParen => self.parse_duration_expr(),
             _ => Err(self.unexpected(t)),
         }
@@ -868,7 +989,12 @@ impl<'a> Parser<'a> {
         self.expect(Kind::LeftParen)?;
         if t.kind == Kind::Step || t.kind == Kind::Range {
             self.expect(Kind::RightParen)?;
-            return Ok(Box::new(DurationExpr { op: t.kind, lhs: None, rhs: None, wrapped: false }));
+            return Ok(Box::new(DurationExpr {
+                op: t.kind,
+                lhs: None,
+                rhs: None,
+                wrapped: false,
+            }));
         }
         self.enter(t.pos)?;
         let a = self.parse_duration_expr()?;
@@ -876,7 +1002,12 @@ impl<'a> Parser<'a> {
         let b = self.parse_duration_expr()?;
         self.expect(Kind::RightParen)?;
         self.leave();
-        Ok(Box::new(DurationExpr { op: t.kind, lhs: Some(a), rhs: Some(b), wrapped: false }))
+        Ok(Box::new(DurationExpr {
+            op: t.kind,
+            lhs: Some(a),
+            rhs: Some(b),
+            wrapped: false,
+        }))
     }
 
     fn parse_positive_duration(&mut self) -> Result<DurNode> {
@@ -913,13 +1044,22 @@ impl<'a> Parser<'a> {
             let rhs = self.parse_duration_binary(next_min)?;
             if let (Kind::Div | Kind::Mod, Some(n)) = (t.kind, number_of(&rhs)) {
                 if n.val == 0.0 {
-                    let what = if t.kind == Kind::Div { "division by zero" } else { "modulo by zero" };
+                    let what = if t.kind == Kind::Div {
+                        "division by zero"
+                    } else {
+                        "modulo by zero"
+                    };
                     return Err(Error::at(t.pos, what));
                 }
             }
             // A left-nested chain deepens the tree with every operator, so the depth
             // stays raised until the whole chain is parsed.
-            lhs = DurNode::Expr(Box::new(DurationExpr { op: t.kind, lhs: Some(lhs), rhs: Some(rhs), wrapped: false }));
+            lhs = DurNode::Expr(Box::new(DurationExpr {
+                op: t.kind,
+                lhs: Some(lhs),
+                rhs: Some(rhs),
+                wrapped: false,
+            }));
         }
         self.depth = base;
         Ok(lhs)
@@ -944,12 +1084,14 @@ impl<'a> Parser<'a> {
                         n.pos = t.pos;
                         Ok(DurNode::Number(n))
                     }
-                    DurNode::Expr(de) if t.kind == Kind::Sub => Ok(DurNode::Expr(Box::new(DurationExpr {
-                        op: Kind::Sub,
-                        lhs: None,
-                        rhs: Some(DurNode::Expr(de)),
-                        wrapped: false,
-                    }))),
+                    DurNode::Expr(de) if t.kind == Kind::Sub => {
+                        Ok(DurNode::Expr(Box::new(DurationExpr {
+                            op: Kind::Sub,
+                            lhs: None,
+                            rhs: Some(DurNode::Expr(de)),
+                            wrapped: false,
+                        })))
+                    }
                     other => Ok(other),
                 }
             }
@@ -960,7 +1102,9 @@ impl<'a> Parser<'a> {
                 }
                 Ok(DurNode::Number(n))
             }
-            Kind::Step | Kind::Range | Kind::MaxOf | Kind::MinOf => Ok(DurNode::Expr(self.parse_duration_call()?)),
+            Kind::Step | Kind::Range | Kind::MaxOf | Kind::MinOf => {
+                Ok(DurNode::Expr(self.parse_duration_call()?))
+            }
             Kind::LeftParen => {
                 self.bump();
                 self.enter(t.pos)?;
@@ -980,7 +1124,12 @@ fn set_extended(e: &mut Expr, anchored: bool) -> Result<()> {
     let vs = match e {
         Expr::Vector(vs) => &mut **vs,
         Expr::Matrix(m) => &mut *m.vs,
-        Expr::Subquery(_) => return Err(Error::at(pos, format!("{} modifier is not supported for subqueries", word))),
+        Expr::Subquery(_) => {
+            return Err(Error::at(
+                pos,
+                format!("{} modifier is not supported for subqueries", word),
+            ))
+        }
         _ => return Err(Error::at(pos, format!("{} modifier not implemented", word))),
     };
     if anchored {
@@ -989,7 +1138,10 @@ fn set_extended(e: &mut Expr, anchored: bool) -> Result<()> {
         vs.smoothed = true;
     }
     if vs.anchored && vs.smoothed {
-        return Err(Error::at(pos, "anchored and smoothed modifiers cannot be used together"));
+        return Err(Error::at(
+            pos,
+            "anchored and smoothed modifiers cannot be used together",
+        ));
     }
     Ok(())
 }
@@ -997,5 +1149,9 @@ fn set_extended(e: &mut Expr, anchored: bool) -> Result<()> {
 /// A minus sign applied to a literal. A negative zero duration prints as plain `0s`, so it
 /// is held as zero.
 fn negate(n: &mut NumberLiteral) {
-    n.val = if n.duration && n.val == 0.0 { 0.0 } else { -n.val };
+    n.val = if n.duration && n.val == 0.0 {
+        0.0
+    } else {
+        -n.val
+    };
 }

@@ -45,7 +45,10 @@ const ACCEPTED: &[(&str, &str)] = &[
     ("foo:bar:baz", "foo:bar:baz"),
     ("{\"foo.bar\"}", "{__name__=\"foo.bar\"}"),
     ("{\"a.b\"=\"c\", x=~\"y\"}", "{\"a.b\"=\"c\",x=~\"y\"}"),
-    ("foo{b=\"1\", a!=\"2\", c=~\"3\", d!~\"4\",}", "foo{a!=\"2\",b=\"1\",c=~\"3\",d!~\"4\"}"),
+    (
+        "foo{b=\"1\", a!=\"2\", c=~\"3\", d!~\"4\",}",
+        "foo{a!=\"2\",b=\"1\",c=~\"3\",d!~\"4\"}",
+    ),
     ("{__name__=~\"a.*\"}", "{__name__=~\"a.*\"}"),
     ("foo{job=''}", "foo{job=\"\"}"),
     ("sum", "sum"),
@@ -60,7 +63,10 @@ const ACCEPTED: &[(&str, &str)] = &[
     ("foo[0.0001]", "foo[0.0001]"),
     ("foo[4e-10]", "foo[0.0000000001]"),
     ("foo[5m:]", "foo[5m:]"),
-    ("foo[5m:30s] offset 1h @ 100", "foo[5m:30s] @ 100.000 offset 1h"),
+    (
+        "foo[5m:30s] offset 1h @ 100",
+        "foo[5m:30s] @ 100.000 offset 1h",
+    ),
     ("foo offset -1w", "foo offset -1w"),
     ("foo OFFSET 0s", "foo"),
     ("foo @ start()", "foo @ start()"),
@@ -80,7 +86,10 @@ const ACCEPTED: &[(&str, &str)] = &[
     ("foo offset (5) - 1", "foo offset (5) - 1"),
     ("a + foo offset +(5) * 2 - b", "a + foo offset +(5) * 2 - b"),
     ("rate(foo[1m] offset +(5))", "rate(foo[1m] offset (5))"),
-    ("{a=\"x\", a!=\"y\", b=\"z\", a=~\"w\"}", "{a=\"x\",a!=\"y\",a=~\"w\",b=\"z\"}"),
+    (
+        "{a=\"x\", a!=\"y\", b=\"z\", a=~\"w\"}",
+        "{a=\"x\",a!=\"y\",a=~\"w\",b=\"z\"}",
+    ),
     ("foo offset +step()", "foo offset step()"),
     ("foo[2^3:]", "foo[2 ^ 3:]"),
     // Operators: precedence and associativity are kept by the tree, not by added parentheses.
@@ -98,13 +107,22 @@ const ACCEPTED: &[(&str, &str)] = &[
     ("a > bool 1", "a > bool 1"),
     ("1 == bool 1", "1 == bool 1"),
     ("a AND b OR c UNLESS d", "a and b or c unless d"),
-    ("a + on(x, \"y.z\") group_left(w) b", "a + on (x, \"y.z\") group_left (w) b"),
-    ("a + ignoring(x) group_right b", "a + ignoring (x) group_right () b"),
+    (
+        "a + on(x, \"y.z\") group_left(w) b",
+        "a + on (x, \"y.z\") group_left (w) b",
+    ),
+    (
+        "a + ignoring(x) group_right b",
+        "a + ignoring (x) group_right () b",
+    ),
     ("a and on() b", "a and on () b"),
     ("a + ignoring() b", "a + b"),
     ("1 + on() 2", "1 + 2"),
     ("a + fill(0) b", "a + fill (0) b"),
-    ("a + fill_right(1e6) fill_left(-1) b", "a + fill_left (-1) fill_right (1e+06) b"),
+    (
+        "a + fill_right(1e6) fill_left(-1) b",
+        "a + fill_left (-1) fill_right (1e+06) b",
+    ),
     // Aggregations and calls.
     ("sum(a)", "sum(a)"),
     ("SUM BY (a) (b)", "sum by (a) (b)"),
@@ -114,18 +132,33 @@ const ACCEPTED: &[(&str, &str)] = &[
     ("count_values(\"v\", a)", "count_values(\"v\", a)"),
     ("limitk(1, a)", "limitk(1, a)"),
     ("limit_ratio(0.5, a)", "limit_ratio(0.5, a)"),
-    ("sum by (on, bool, offset, \"\u{e4}\") (a)", "sum by (on, bool, offset, \"\u{e4}\") (a)"),
+    (
+        "sum by (on, bool, offset, \"\u{e4}\") (a)",
+        "sum by (on, bool, offset, \"\u{e4}\") (a)",
+    ),
     ("time()", "time()"),
     ("round(a)", "round(a)"),
     ("round(a, 5)", "round(a, 5)"),
-    ("label_join(a, \"d\", \",\", \"s1\", \"s2\")", "label_join(a, \"d\", \",\", \"s1\", \"s2\")"),
-    ("histogram_quantiles(a, \"q\", 0.5, 0.9)", "histogram_quantiles(a, \"q\", 0.5, 0.9)"),
+    (
+        "label_join(a, \"d\", \",\", \"s1\", \"s2\")",
+        "label_join(a, \"d\", \",\", \"s1\", \"s2\")",
+    ),
+    (
+        "histogram_quantiles(a, \"q\", 0.5, 0.9)",
+        "histogram_quantiles(a, \"q\", 0.5, 0.9)",
+    ),
     ("info(a, {b=\"c\"})", "info(a, {b=\"c\"})"),
     ("info(a, {b=~\".*\"})", "info(a, {b=~\".*\"})"),
-    ("start() + end() + step() + range()", "start() + end() + step() + range()"),
+    (
+        "start() + end() + step() + range()",
+        "start() + end() + step() + range()",
+    ),
     ("max_of(1, 2)", "max_of(1, 2)"),
     ("absent_over_time(a[5m])", "absent_over_time(a[5m])"),
-    ("some_future_function(a, b[5m], \"x\", 1)", "some_future_function(a, b[5m], \"x\", 1)"),
+    (
+        "some_future_function(a, b[5m], \"x\", 1)",
+        "some_future_function(a, b[5m], \"x\", 1)",
+    ),
     ("rate(a[5m:1m])", "rate(a[5m:1m])"),
     // Comments and layout.
     ("a # comment\n + b", "a + b"),
@@ -236,7 +269,12 @@ fn printed_queries_parse_to_the_same_tree() {
         let a = parse_json(input.as_bytes()).unwrap();
         let b = parse_json(printed.as_bytes()).unwrap_or_else(|e| panic!("{:?}: {}", printed, e));
         assert_eq!(a, b, "{:?} printed as {:?}", input, printed);
-        assert_eq!(fmt(&printed), printed, "printing is idempotent for {:?}", input);
+        assert_eq!(
+            fmt(&printed),
+            printed,
+            "printing is idempotent for {:?}",
+            input
+        );
     }
 }
 
@@ -251,13 +289,20 @@ fn refused_queries_get_prometheus_errors() {
 fn unknown_functions_take_any_arguments() {
     assert_eq!(fmt("nope(a[5m]) + 1"), "nope(a[5m]) + 1");
     assert_eq!(fmt("sum(nope(\"x\"))"), "sum(nope(\"x\"))");
-    assert_eq!(err("nope({})"), "1:6: parse error: vector selector must contain at least one non-empty matcher");
+    assert_eq!(
+        err("nope({})"),
+        "1:6: parse error: vector selector must contain at least one non-empty matcher"
+    );
 }
 
 #[test]
 fn json_has_no_positions_and_strings_for_special_numbers() {
     let j = parse_json(b"-Inf + NaN").unwrap();
-    assert!(j.contains("\"val\":\"-Inf\"") && j.contains("\"val\":\"NaN\""), "{}", j);
+    assert!(
+        j.contains("\"val\":\"-Inf\"") && j.contains("\"val\":\"NaN\""),
+        "{}",
+        j
+    );
     assert_eq!(parse_json(b"a  +  b").unwrap(), parse_json(b"a+b").unwrap());
     assert_ne!(parse_json(b"(a)").unwrap(), parse_json(b"a").unwrap());
 }
@@ -269,7 +314,12 @@ fn deep(prefix: &str, middle: &str, suffix: &str, n: usize) -> String {
 /// Runs `f` on a thread with a large stack: unoptimised test builds use far more stack
 /// per nesting level than the release build does.
 fn with_big_stack(f: fn()) {
-    std::thread::Builder::new().stack_size(256 << 20).spawn(f).unwrap().join().unwrap();
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap();
 }
 
 #[test]
@@ -295,7 +345,12 @@ fn nesting_limits() {
     ];
     for q in &too_deep {
         let e = format(q.as_bytes()).unwrap_err();
-        assert!(e.message().contains("too deeply nested"), "{}: {}", &q[..20], e);
+        assert!(
+            e.message().contains("too deeply nested"),
+            "{}: {}",
+            &q[..20],
+            e
+        );
     }
     let ok = deep("(", "a", ")", 200);
     assert!(format(ok.as_bytes()).is_ok());
@@ -303,7 +358,10 @@ fn nesting_limits() {
 
 #[test]
 fn long_flat_chains_are_fine() {
-    let q = (0..20_000).map(|i| format!("m{}", i)).collect::<Vec<_>>().join(" or ");
+    let q = (0..20_000)
+        .map(|i| format!("m{}", i))
+        .collect::<Vec<_>>()
+        .join(" or ");
     assert_eq!(fmt(&q), q);
     let q = format!("a[{}]", vec!["1s"; 100].join(" + "));
     assert!(format(q.as_bytes()).is_ok());
@@ -312,9 +370,21 @@ fn long_flat_chains_are_fine() {
 #[test]
 fn size_and_encoding_limits() {
     let big = "a".repeat(crate::MAX_INPUT_BYTES + 1);
-    assert!(format(big.as_bytes()).unwrap_err().message().contains("too large"));
+    assert!(format(big.as_bytes())
+        .unwrap_err()
+        .message()
+        .contains("too large"));
     let e: Error = format(b"a # \xff").unwrap_err();
-    assert_eq!(e.render(b"a # \xff"), "1:5: parse error: invalid UTF-8 rune");
-    assert_eq!(format(b"a\xff").unwrap_err().render(b"a\xff"), "1:2: parse error: invalid UTF-8 rune");
-    assert_eq!(format(b"{a=\"\xff\"}").unwrap_err().render(b"{a=\"\xff\"}"), "1:4: parse error: invalid UTF-8 rune");
+    assert_eq!(
+        e.render(b"a # \xff"),
+        "1:5: parse error: invalid UTF-8 rune"
+    );
+    assert_eq!(
+        format(b"a\xff").unwrap_err().render(b"a\xff"),
+        "1:2: parse error: invalid UTF-8 rune"
+    );
+    assert_eq!(
+        format(b"{a=\"\xff\"}").unwrap_err().render(b"{a=\"\xff\"}"),
+        "1:4: parse error: invalid UTF-8 rune"
+    );
 }

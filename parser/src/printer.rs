@@ -82,7 +82,8 @@ impl<'e> Printer<'e> {
             Expr::Aggregate(a) => {
                 self.out.push_str(a.op.canonical().unwrap_or(""));
                 if a.without || !a.grouping.is_empty() {
-                    self.out.push_str(if a.without { " without (" } else { " by (" });
+                    self.out
+                        .push_str(if a.without { " without (" } else { " by (" });
                     self.labels(&a.grouping);
                     self.out.push_str(") ");
                 }
@@ -152,7 +153,11 @@ impl<'e> Printer<'e> {
             (Kind::Step, _, _) => self.out.push_str("step()"),
             (Kind::Range, _, _) => self.out.push_str("range()"),
             (Kind::MinOf | Kind::MaxOf, Some(l), Some(r)) => {
-                self.out.push_str(if e.op == Kind::MinOf { "min_of(" } else { "max_of(" });
+                self.out.push_str(if e.op == Kind::MinOf {
+                    "min_of("
+                } else {
+                    "max_of("
+                });
                 self.dur_node(l);
                 self.out.push_str(", ");
                 self.dur_node(r);
@@ -232,12 +237,17 @@ impl<'e> Printer<'e> {
     fn matching(&mut self, vm: &VectorMatching<'_>) {
         let grouped = vm.card == Card::ManyToOne || vm.card == Card::OneToMany;
         if !vm.labels.is_empty() || vm.on || grouped {
-            self.out.push_str(if vm.on { " on (" } else { " ignoring (" });
+            self.out
+                .push_str(if vm.on { " on (" } else { " ignoring (" });
             self.labels(&vm.labels);
             self.out.push(')');
         }
         if grouped {
-            self.out.push_str(if vm.card == Card::ManyToOne { " group_left (" } else { " group_right (" });
+            self.out.push_str(if vm.card == Card::ManyToOne {
+                " group_left ("
+            } else {
+                " group_right ("
+            });
             self.labels(&vm.include);
             self.out.push(')');
         }
@@ -302,7 +312,8 @@ impl<'e> Printer<'e> {
             return;
         }
         let scratch = &self.scratch;
-        self.spans.sort_by(|a, b| scratch[a.0..a.1].cmp(&scratch[b.0..b.1]));
+        self.spans
+            .sort_by(|a, b| scratch[a.0..a.1].cmp(&scratch[b.0..b.1]));
         self.out.push('{');
         for (i, &(s, _, e)) in self.spans.iter().enumerate() {
             if i > 0 {
@@ -317,7 +328,10 @@ impl<'e> Printer<'e> {
 /// Label names print bare when they are legacy identifiers, quoted otherwise.
 fn write_label_name(out: &mut String, name: &[u8]) {
     let bare = !name.is_empty()
-        && name.iter().enumerate().all(|(i, &c)| c == b'_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
+        && name
+            .iter()
+            .enumerate()
+            .all(|(i, &c)| c == b'_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
     if bare {
         push_ascii(out, name);
     } else {

@@ -118,7 +118,10 @@ pub fn write_quoted(out: &mut String, s: &[u8]) {
     out.push('"');
     let mut i = 0;
     while i < s.len() {
-        let plain = s[i..].iter().take_while(|&&b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\').count();
+        let plain = s[i..]
+            .iter()
+            .take_while(|&&b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\')
+            .count();
         if plain > 0 {
             push_ascii(out, &s[i..i + plain]);
             i += plain;
@@ -204,13 +207,21 @@ pub fn unquote(tok: &[u8]) -> Option<Cow<'_, [u8]>> {
     let quote = tok[0];
     let body = &tok[1..n - 1];
     if quote == b'`' {
-        return if body.contains(&b'`') { None } else { Some(Cow::Borrowed(body)) };
+        return if body.contains(&b'`') {
+            None
+        } else {
+            Some(Cow::Borrowed(body))
+        };
     }
     if quote != b'"' && quote != b'\'' {
         return None;
     }
     if !body.contains(&b'\\') {
-        return if body.contains(&quote) || body.contains(&b'\n') { None } else { Some(Cow::Borrowed(body)) };
+        return if body.contains(&quote) || body.contains(&b'\n') {
+            None
+        } else {
+            Some(Cow::Borrowed(body))
+        };
     }
     let mut out = Vec::with_capacity(body.len());
     let mut i = 0;
