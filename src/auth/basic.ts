@@ -67,7 +67,8 @@ export async function createBasicAuthenticator(
     const accounts = users.current().get(user) ?? [];
     // The cheap checks (plain passwords, cached bcrypt credentials) answer without a promise, in file order,
     // until an entry needs bcrypt: from there on, the slow path keeps the order.
-    for (const [index, account] of accounts.entries()) {
+    for (let index = 0; index < accounts.length; index++) {
+      const account = accounts[index]!;
       const verdict = verifier.check(user, password, account.password);
       if (verdict === true) return admit(user, account);
       if (verdict === undefined) return verifySlowly(user, password, accounts.slice(index));
@@ -98,6 +99,9 @@ function indexAccounts(entries: readonly UserEntry[], namespaceLabel: string): A
   return accounts;
 }
 
+// Stateless between calls (no streaming), so one serves every request.
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** `Authorization: Basic base64(user:password)` (RFC 7617, UTF-8); undefined when it is anything else. */
 export function readBasicCredentials(header: string): { user: string; password: string } | undefined {
   const match = /^basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header.trim());
@@ -105,7 +109,7 @@ export function readBasicCredentials(header: string): { user: string; password: 
   if (token === undefined || token.length % 4 === 1) return undefined;
   let decoded: string;
   try {
-    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(token, 'base64'));
+    decoded = UTF8.decode(Buffer.from(token, 'base64'));
   } catch {
     return undefined;
   }
