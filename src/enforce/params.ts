@@ -59,18 +59,18 @@ export function enforceParams(
       if ((seenOnce & bit) !== 0) return refuse(`parameter "${name}" given more than once`);
       seenOnce |= bit;
     }
-    let sent = value;
+    let param: string;
     if (name === 'match[]') {
       matches++;
       try {
-        sent = cached(value, matchers, true);
+        param = enforcedParam(value, matchers, true);
       } catch (e) {
         return refuse(parserMessage(e));
       }
     } else if (name === 'query' && kind === 'query') {
       queries++;
       try {
-        sent = cached(value, matchers, false);
+        param = enforcedParam(value, matchers, false);
       } catch (e) {
         return refuse(`invalid parameter "query": ${parserMessage(e)}`);
       }
@@ -79,8 +79,10 @@ export function enforceParams(
       if (!/^[+-]?\d{1,15}$/.test(value)) return refuse('limit must be a number');
       metadataLimit = Math.max(-1, Number(value));
       continue;
+    } else {
+      param = encodeParam(name, value);
     }
-    encoded = encoded.length === 0 ? encodeParam(name, sent) : `${encoded}&${encodeParam(name, sent)}`;
+    encoded = encoded.length === 0 ? param : `${encoded}&${param}`;
   }
 
   if (kind === 'query' && queries === 0) {
@@ -100,13 +102,15 @@ export function enforceParams(
 }
 
 // Dashboards send the same expressions again and again (only the time parameters change), so the parser's
-// answer is kept per grant: a bounded map, oldest entry out first. Errors are not kept; long texts are not kept.
+// answer is kept per grant, encoded as sent: a bounded map, oldest entry out first. Errors are not kept; long
+// texts are not kept.
 const CACHE_ENTRIES = 1024;
 const CACHEABLE_LENGTH = 4096;
 const enforced = new WeakMap<readonly Matcher[], Map<string, string>>();
 
-function cached(text: string, matchers: readonly Matcher[], selector: boolean): string {
-  if (text.length > CACHEABLE_LENGTH) return selector ? enforceSelector(text, matchers) : enforce(text, matchers);
+/** `match[]=<selector enforced>` or `query=<expression enforced>`, urlencoded as sent upstream. */
+function enforcedParam(text: string, matchers: readonly Matcher[], selector: boolean): string {
+  if (text.length > CACHEABLE_LENGTH) return enforceParam(text, matchers, selector);
   let cache = enforced.get(matchers);
   if (cache === undefined) {
     cache = new Map();
@@ -116,11 +120,15 @@ function cached(text: string, matchers: readonly Matcher[], selector: boolean): 
   const key = selector ? `s${text}` : `q${text}`;
   let result = cache.get(key);
   if (result === undefined) {
-    result = selector ? enforceSelector(text, matchers) : enforce(text, matchers);
+    result = enforceParam(text, matchers, selector);
     if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
     cache.set(key, result);
   }
   return result;
+}
+
+function enforceParam(text: string, matchers: readonly Matcher[], selector: boolean): string {
+  return selector ? encodeParam('match[]', enforceSelector(text, matchers)) : encodeParam('query', enforce(text, matchers));
 }
 
 const selectors = new WeakMap<readonly Matcher[], string>();
