@@ -36,10 +36,12 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+// The usual Connection values name no header beyond HOP_BY_HOP: no set to build for them.
+const PLAIN_CONNECTION = /^[ \t]*(?:keep-alive|close)[ \t]*$/i;
+
 /** The upstream's response headers less the hop-by-hop ones, including those its Connection header names. */
 export function responseHeaders(upstream: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
-  const connection = upstream.connection;
-  const named = typeof connection === 'string' ? new Set(connection.toLowerCase().split(',').map((s) => s.trim())) : undefined;
+  const named = namedByConnection(upstream.connection);
   const headers: OutgoingHttpHeaders = {};
   for (const name in upstream) {
     const value = upstream[name];
@@ -47,4 +49,11 @@ export function responseHeaders(upstream: Record<string, string | string[] | und
     headers[name] = value;
   }
   return headers;
+}
+
+function namedByConnection(connection: string | string[] | undefined): ReadonlySet<string> | undefined {
+  if (connection === undefined) return undefined;
+  const value = typeof connection === 'string' ? connection : connection.join(',');
+  if (PLAIN_CONNECTION.test(value)) return undefined;
+  return new Set(value.toLowerCase().split(',').map((s) => s.trim()));
 }
