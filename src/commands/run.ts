@@ -75,6 +75,8 @@ async function run(options: RunOptions): Promise<void> {
     },
     'promgate listening',
   );
+  // The start-up lines (warnings about the configuration among them) are out before the first request's.
+  logger.flush();
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {

@@ -3,38 +3,19 @@ import pino, { type Logger } from 'pino';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-// A write per line costs more than the rest of the logging under load, so the lines of one turn of the event
-// loop are gathered into one write, made when the turn ends (or at once beyond MAX_GATHERED_BYTES). Lines logged
-// while a write is under way follow it within BACKSTOP_FLUSH_MS at the latest.
-const MAX_GATHERED_BYTES = 8 * 1024;
-const BACKSTOP_FLUSH_MS = 100;
+// A write per line costs more than the rest of the logging under load, so lines are gathered and written in
+// batches: once MIN_WRITE_BYTES have gathered, or FLUSH_EVERY_MS after the last write, whichever comes first.
+// Writing whenever the event loop came round instead cost a write every few lines, more so on a busy machine.
+const MIN_WRITE_BYTES = 8 * 1024;
+const FLUSH_EVERY_MS = 100;
 
 /**
  * JSON lines on stdout. Writes are asynchronous so that a log line per request does not block the event loop
- * on a slow terminal or pipe, and gathered (see MAX_GATHERED_BYTES). pino flushes what is left when the
- * process exits; `flush()` too, before an explicit exit.
+ * on a slow terminal or pipe, and batched (see MIN_WRITE_BYTES). pino writes what is left when the process
+ * exits; `flush()` writes it at once (before an explicit exit, after start-up).
  */
 export function createLogger(level: LogLevel): Logger & { flush(): void } {
-  const destination = pino.destination({
-    dest: 1,
-    sync: false,
-    minLength: MAX_GATHERED_BYTES,
-    periodicFlush: BACKSTOP_FLUSH_MS,
-  });
-  let flushScheduled = false;
-  const flushTurn = (): void => {
-    flushScheduled = false;
-    destination.flush();
-  };
-  const gathering = {
-    write(line: string): void {
-      destination.write(line);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushTurn);
-      }
-    },
-  };
+  const destination = pino.destination({ dest: 1, sync: false, minLength: MIN_WRITE_BYTES, periodicFlush: FLUSH_EVERY_MS });
   const logger = pino(
     {
       level,
@@ -42,7 +23,7 @@ export function createLogger(level: LogLevel): Logger & { flush(): void } {
       timestamp: isoTimeByMillisecond(),
       formatters: { level: (label) => ({ level: label }) },
     },
-    gathering,
+    destination,
   );
   return Object.assign(logger, { flush: () => destination.flushSync() });
 }

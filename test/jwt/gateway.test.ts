@@ -115,7 +115,7 @@ describe('promgate run --auth-type jwt, against a real Prometheus', () => {
     const huge = await rs256({ namespaces: ['tenant-a'], pad: 'x'.repeat(16 * 1024) });
     assert.ok([401, 431].includes((await status({ authorization: `Bearer ${huge}` }))[0]));
     // The reason is in the request's log line (JSON, hence the escaped quotes), never in the answer.
-    assert.match(gateway.log(), /"status":401,.*"note":"claim \\"namespaces\\" must be/);
+    await gateway.logMatching(/"status":401,.*"note":"claim \\"namespaces\\" must be/);
   });
 });
 

@@ -21,6 +21,8 @@ export interface Gateway {
   /** The users file (basic) or other --auth-config file, to rewrite in reload tests. */
   readonly authFile: string;
   log(): string;
+  /** The log once `pattern` appears in it: promgate writes its lines in batches, within 100 ms. */
+  logMatching(pattern: RegExp): Promise<string>;
   /** SIGTERM; resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -49,6 +51,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   ]);
   const child = spawn(bin, argv, { cwd: ROOT, stdio: ['ignore', openSync(logFile, 'w'), openSync(logFile, 'a')] });
   const log = () => readFileSync(logFile, 'utf8');
+  const logMatching = async (pattern: RegExp): Promise<string> => {
+    for (let i = 0; i < 250; i++) {
+      const text = log();
+      if (pattern.test(text)) return text;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`no log line matches ${pattern}:\n${log().slice(-3000)}`);
+  };
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const gateway: Gateway = {
     base: `http://127.0.0.1:${port}`,
@@ -56,6 +66,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     child,
     authFile,
     log,
+    logMatching,
     stop: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
