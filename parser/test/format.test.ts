@@ -15,6 +15,8 @@ const ROUND_TRIPS = [
   'foo[step() * 2]', 'foo[-(step())]', 'foo offset min_of(1m, 2m)', 'foo[5m] anchored', 'foo[5m] smoothed offset 1m',
   // names that need quoting, and strings
   '{"my.metric"}', '{"my.metric", "a-b"="c"}', 'sum by ("a.b") (foo)', 'foo{"a"="b"}', '"\\u2028\\x00\\xff"', '`\\`',
+  // info()'s data-label selector may be empty
+  'info(foo, {})', 'info(foo, {__name__="target_info"})',
 ];
 
 for (const query of ROUND_TRIPS) {
