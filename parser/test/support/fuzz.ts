@@ -106,7 +106,7 @@ function expression(next: Random, depth: number): string {
     case 8: return next() < 0.5 ? `absent(${selector(next() < 0.5)})` : `absent_over_time(${range()})`;
     case 9: return `label_replace(${sub()}, "dst", "$1", "src", "(.*)")`;
     case 10: return `some_future_function(${Array.from({ length: int(4) }, () => (next() < 0.5 ? sub() : next() < 0.5 ? range() : pick(VALUES))).join(', ')})`;
-    default: return pick([`histogram_quantile(${scalar()}, ${sub()})`, `info(${sub()}, {k="v"})`, `count_values("v", ${sub()})`, `vector(${scalar()})`, `${range().replace(/^/, 'sum_over_time(')})`]);
+    default: return pick([`histogram_quantile(${scalar()}, ${sub()})`, `info(${sub()}, {k="v"})`, `info(${sub()}, {})`, `count_values("v", ${sub()})`, `vector(${scalar()})`, `${range().replace(/^/, 'sum_over_time(')})`]);
   }
 }
 
