@@ -4,8 +4,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 // A write per line costs more than the rest of the logging under load, so lines are gathered and written in
-// batches: once MIN_WRITE_BYTES have gathered, or FLUSH_EVERY_MS after the last write, whichever comes first.
-// Writing whenever the event loop came round instead cost a write every few lines, more so on a busy machine.
+// batches: as soon as MIN_WRITE_BYTES have gathered, else at the next tick of a FLUSH_EVERY_MS timer. Writing
+// whenever the event loop came round instead cost a write every few lines, more so on a busy machine.
 const MIN_WRITE_BYTES = 8 * 1024;
 const FLUSH_EVERY_MS = 100;
 
