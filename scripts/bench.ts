@@ -1,5 +1,6 @@
 // npm run bench: requests/s, latency (p50, p99) and CPU time per request of promgate (authenticated, enforced,
-// proxied) against the upstream itself and a bare Node.js proxy, all in one run on loopback, printed as ratios.
+// proxied) against the upstream itself and a bare Node.js proxy, all in one run on loopback, printed as ratios;
+// promgate once with basic auth and once with a JWT (HS256, a token seen before), to price the JWT path.
 // Needs wrk and a build (`npm run build`).  Env: DURATION (s, default 10), CONNS (default 32), QUERY.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,12 +8,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.DURATION ?? 10);
 const CONNS = Number(process.env.CONNS ?? 32);
 const QUERY = process.env.QUERY ?? 'sum by (pod) (rate(http_requests_total{code="500",job=~"api|web"}[5m]))';
-const AUTH = `Authorization: Basic ${Buffer.from('alice:alice-pass').toString('base64')}`;
+const BASIC = `Authorization: Basic ${Buffer.from('alice:alice-pass').toString('base64')}`;
+const JWT_SECRET = 'bench-secret-0123456789abcdef0123456789';
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 const children: ChildProcess[] = [];
@@ -49,11 +52,11 @@ const ms = (text: string | undefined): number => {
   return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
 };
 
-function measure(name: string, port: number, pid: number): Figures {
+function measure(name: string, port: number, pid: number, auth = BASIC): Figures {
   const url = `http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(QUERY)}`;
-  spawnSync('wrk', ['-t1', `-c${CONNS}`, '-d2s', '-H', AUTH, url]);
+  spawnSync('wrk', ['-t1', `-c${CONNS}`, '-d2s', '-H', auth, url]);
   const before = cpuSeconds(pid);
-  const out = spawnSync('wrk', ['-t1', `-c${CONNS}`, `-d${DURATION}s`, '--latency', '-H', AUTH, url], { encoding: 'utf8' }).stdout;
+  const out = spawnSync('wrk', ['-t1', `-c${CONNS}`, `-d${DURATION}s`, '--latency', '-H', auth, url], { encoding: 'utf8' }).stdout;
   const cpu = cpuSeconds(pid) - before;
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   return {
@@ -77,31 +80,45 @@ const freePort = (): Promise<number> =>
 if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed (apt-get install wrk)');
 if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('build first: npm run build');
 
-const [UPSTREAM, FLOOR, PROMGATE, INTERNAL] = [await freePort(), await freePort(), await freePort(), await freePort()];
+const [UPSTREAM, FLOOR, PROMGATE, INTERNAL, PROMGATE_JWT, INTERNAL_JWT] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
 const dir = mkdtempSync(join(tmpdir(), 'promgate-bench-'));
 const users = join(dir, 'users.yaml');
 writeFileSync(users, 'users:\n  - username: alice\n    password: alice-pass\n    namespace: tenant-a\n');
 const upstream = start(['--import', 'tsx', 'scripts/bench/static-upstream.ts', String(UPSTREAM)]);
 const floor = start(['--import', 'tsx', 'scripts/bench/node-floor.ts', String(FLOOR), `http://127.0.0.1:${UPSTREAM}`]);
 // LOG=warn measures promgate without its per-request log line.
-const promgate = start([
-  'dist/cli.js', 'run', '--port', String(PROMGATE), '--internal-port', String(INTERNAL),
-  '--prometheus-endpoint', `http://127.0.0.1:${UPSTREAM}`, '--auth-config', users, '--log-level', process.env.LOG ?? 'info',
-]);
+const promgateArgs = (port: number, internal: number) => [
+  'dist/cli.js', 'run', '--port', String(port), '--internal-port', String(internal),
+  '--prometheus-endpoint', `http://127.0.0.1:${UPSTREAM}`, '--log-level', process.env.LOG ?? 'info',
+];
+const promgate = start([...promgateArgs(PROMGATE, INTERNAL), '--auth-config', users]);
+const promgateJwt = start([...promgateArgs(PROMGATE_JWT, INTERNAL_JWT), '--auth-type', 'jwt', '--jwt-secret', JWT_SECRET]);
+const token = await new SignJWT({ namespaces: ['tenant-a'] })
+  .setProtectedHeader({ alg: 'HS256' })
+  .setExpirationTime('1h')
+  .sign(new TextEncoder().encode(JWT_SECRET));
+const BEARER = `Authorization: Bearer ${token}`;
 await waitFor(`http://127.0.0.1:${UPSTREAM}/`);
 await waitFor(`http://127.0.0.1:${FLOOR}/`);
 await waitFor(`http://127.0.0.1:${INTERNAL}/readyz`);
+await waitFor(`http://127.0.0.1:${INTERNAL_JWT}/readyz`);
 
 console.log(`query: ${QUERY}  connections: ${CONNS}  duration: ${DURATION}s  log level: ${process.env.LOG ?? 'info'}`);
-const rows = [measure('upstream', UPSTREAM, upstream.pid!), measure('floor', FLOOR, floor.pid!), measure('promgate', PROMGATE, promgate.pid!)];
+const rows = [
+  measure('upstream', UPSTREAM, upstream.pid!),
+  measure('floor', FLOOR, floor.pid!),
+  measure('promgate', PROMGATE, promgate.pid!),
+  measure('prom-jwt', PROMGATE_JWT, promgateJwt.pid!, BEARER),
+];
 for (const r of rows) {
   console.log(
     `${r.name.padEnd(9)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(6)} ms  cpu/req ${r.cpuUs.toFixed(0).padStart(4)} us  errors ${r.errors}`,
   );
 }
-const [up, fl, pg] = rows as [Figures, Figures, Figures];
+const [up, fl, pg, jwt] = rows as [Figures, Figures, Figures, Figures];
 console.log(
   `promgate/floor: cpu/req ${(pg.cpuUs / fl.cpuUs).toFixed(2)}  req/s ${(pg.rps / fl.rps).toFixed(2)}  p99 ${(pg.p99 / fl.p99).toFixed(2)}   ` +
     `promgate/upstream: req/s ${(pg.rps / up.rps).toFixed(2)}  p99 ${(pg.p99 / up.p99).toFixed(2)}`,
 );
-process.exit(pg.errors > 0 ? 1 : 0);
+console.log(`jwt/basic: cpu/req ${(jwt.cpuUs / pg.cpuUs).toFixed(2)}  req/s ${(jwt.rps / pg.rps).toFixed(2)}  p99 ${(jwt.p99 / pg.p99).toFixed(2)}`);
+process.exit(pg.errors + jwt.errors > 0 ? 1 : 0);
