@@ -309,6 +309,10 @@ impl<'e> Printer<'e> {
             }
         }
         if self.spans.is_empty() {
+            // Only info()'s data-label selector may be empty; it still needs its braces.
+            if vs.name.is_empty() {
+                self.out.push_str("{}");
+            }
             return;
         }
         let scratch = &self.scratch;
