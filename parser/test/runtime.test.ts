@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { format, parse, PromQLError } from '../ts/index.js';
-import { Operation, Parser } from '../ts/runtime.js';
+import { readFileSync } from 'node:fs';
+import { MAX_RETAINED_MEMORY_BYTES, Operation, Parser } from '../ts/runtime.js';
 
 // A stand-in module with the parser's ABI, assembled with binaryen's wasm-as from:
 //   (memory (export "memory") 1)  (data (i32.const 0) "null")  (global $poisoned (mut i32) (i32.const 0))
@@ -37,4 +38,13 @@ test('the input buffer grows for long queries and keeps working for short ones a
   const longer = `foo{job="${'x'.repeat(3_000_000)}"}`;
   assert.equal(format(longer), longer);
   assert.equal(format(' up '), 'up');
+});
+
+test('a query that grows the module memory past the bound does not keep that memory', () => {
+  const parser = new Parser(new WebAssembly.Module(readFileSync(new URL('../promql_parser.wasm', import.meta.url))));
+  // Unclosed groups: the regex check keeps an entry per '(' before it can say the pattern is bad.
+  const hostile = `{a=~"${'('.repeat(4_000_000)}"}`;
+  assert.throws(() => parser.run(Operation.Format, hostile, null), /missing closing \)/);
+  assert.ok(parser.retainedMemoryBytes() <= MAX_RETAINED_MEMORY_BYTES, `${parser.retainedMemoryBytes()} bytes retained`);
+  assert.equal(parser.run(Operation.Format, 'up', null), 'up');
 });

@@ -31,6 +31,8 @@ export enum Operation {
 /** The parser's input limit, in UTF-8 bytes. */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 const MIN_BUFFER_BYTES = 64 * 1024;
+/** Past this much module memory after a call, the instance is replaced by a fresh one. */
+export const MAX_RETAINED_MEMORY_BYTES = 128 * 1024 * 1024;
 const STATUS_OK = 0;
 const STATUS_PROMQL_ERROR = 1;
 
@@ -43,6 +45,11 @@ export class Parser {
 
   constructor(private readonly module: WebAssembly.Module) {
     this.instance = new Instance(module);
+  }
+
+  /** The module memory this parser holds on to between calls. */
+  retainedMemoryBytes(): number {
+    return this.instance?.memoryBytes() ?? 0;
   }
 
   run(op: Operation, query: string, matchers: Uint8Array | null): string {
@@ -63,6 +70,10 @@ export class Parser {
       this.instance = null;
       const reason = error instanceof Error ? error.message : String(error);
       throw new PromQLError(`internal parser error, query refused: ${reason}`, undefined, { cause: error });
+    } finally {
+      // A module's memory never shrinks: after one huge query (a large regex can take tens of bytes a character),
+      // hand the instance to the garbage collector rather than hold that memory for the life of the process.
+      if (this.instance !== null && this.instance.memoryBytes() > MAX_RETAINED_MEMORY_BYTES) this.instance = null;
     }
   }
 }
@@ -108,6 +119,10 @@ class Instance {
         break;
     }
     return this.result(status);
+  }
+
+  memoryBytes(): number {
+    return this.exports.memory.buffer.byteLength;
   }
 
   /** Encodes the query at the start of the buffer, leaving `reserve` bytes after it; -1 when it does not fit. */
