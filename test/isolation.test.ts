@@ -151,6 +151,8 @@ describe('isolation among many namespaces: a grant of ns-1 and ns-2 sees nothing
 const EXPOSITION: Record<string, string[]> = {
   'tenant-a': [
     '# HELP shop_orders_total Orders taken.', '# TYPE shop_orders_total counter', 'shop_orders_total{namespace="tenant-a"} 1',
+    // A valid metric name that is also a JavaScript object's prototype key.
+    '# HELP __proto__ Named like a prototype.', '# TYPE __proto__ gauge', '__proto__{namespace="tenant-a"} 5',
     '# HELP queue_depth Items waiting.', '# TYPE queue_depth gauge', 'queue_depth{namespace="tenant-a"} 3',
   ],
   'tenant-b': [
@@ -171,7 +173,7 @@ describe('live scraped series: metadata filtered to the tenant metric names, fed
       const a = EXPOSITION['tenant-a']!;
       const b = EXPOSITION['tenant-b']!;
       // One family's lines must stay together: queue_depth's samples are merged under one HELP/TYPE.
-      const body = req.url === '/tenant-a' ? a : [...a.slice(0, 3), ...b.slice(0, 3), ...a.slice(3), b[5]!];
+      const body = req.url === '/tenant-a' ? a : [...a.slice(0, 6), ...b.slice(0, 3), ...a.slice(6), b[5]!];
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(`${body.join('\n')}\n`);
     }).listen(port, '127.0.0.1');
     const config = (path: string) =>
@@ -182,7 +184,7 @@ describe('live scraped series: metadata filtered to the tenant metric names, fed
     // Wait for both to have scraped metadata and series.
     for (let i = 0; i < 100; i++) {
       const [x, y] = await Promise.all([callApi(all.url, '/api/v1/metadata', {}), callApi(onlyA.url, '/api/v1/metadata', {})]);
-      if (Object.keys(x.body?.data ?? {}).length >= 3 && Object.keys(y.body?.data ?? {}).length >= 2) return;
+      if (Object.keys(x.body?.data ?? {}).length >= 4 && Object.keys(y.body?.data ?? {}).length >= 3) return;
       await new Promise((r) => setTimeout(r, 200));
     }
     throw new Error('Prometheus did not scrape the exposition');
@@ -201,7 +203,7 @@ describe('live scraped series: metadata filtered to the tenant metric names, fed
     const want = await metadata(onlyA.url, {});
     assert.equal(got.status, 200);
     assert.deepEqual(got.body.data, want.body.data);
-    assert.deepEqual(Object.keys(got.body.data).sort(), ['queue_depth', 'shop_orders_total']);
+    assert.deepEqual(Object.keys(got.body.data).sort(), ['__proto__', 'queue_depth', 'shop_orders_total']);
   });
 
   it('keeps another tenant metric out even when asked by name, and applies limit after filtering', async () => {
@@ -209,9 +211,9 @@ describe('live scraped series: metadata filtered to the tenant metric names, fed
     assert.deepEqual(asked.body.data, {});
     const limited = await metadata(gateway.base, { limit: '1' }, basicAuth('alice', 'alice-pw'));
     assert.equal(Object.keys(limited.body.data).length, 1);
-    assert.ok(['queue_depth', 'shop_orders_total'].includes(Object.keys(limited.body.data)[0]!));
+    assert.ok(['__proto__', 'queue_depth', 'shop_orders_total'].includes(Object.keys(limited.body.data)[0]!));
     const both = await metadata(gateway.base, {}, basicAuth('bob', 'bob-pw'));
-    assert.deepEqual(Object.keys(both.body.data).sort(), ['bank_payments_total', 'queue_depth', 'shop_orders_total']);
+    assert.deepEqual(Object.keys(both.body.data).sort(), ['__proto__', 'bank_payments_total', 'queue_depth', 'shop_orders_total']);
   });
 
   it('federates what the tenant-only Prometheus federates', async () => {
@@ -224,6 +226,6 @@ describe('live scraped series: metadata filtered to the tenant metric names, fed
     const samples = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/ \d+$/, '')).sort();
     const gotLines = samples(await got.text());
     assert.deepEqual(gotLines, samples(await want.text()));
-    assert.deepEqual(gotLines.map((l) => l.split('{')[0]), ['queue_depth', 'shop_orders_total']);
+    assert.deepEqual(gotLines.map((l) => l.split('{')[0]), ['__proto__', 'queue_depth', 'shop_orders_total']);
   });
 });

@@ -18,7 +18,8 @@ export function filterMetadata(answer: unknown, names: ReadonlySet<string>, limi
   if (!isObject(answer) || answer.status !== 'success' || !isObject(answer.data)) {
     return err('the upstream gave no metadata');
   }
-  const data: Record<string, unknown> = {};
+  // No prototype: a metric may be named `__proto__`, which on a plain object would set the prototype, not a key.
+  const data: Record<string, unknown> = Object.create(null);
   let count = 0;
   for (const name of Object.keys(answer.data)) {
     if (limit >= 0 && count >= limit) break;
