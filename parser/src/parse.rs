@@ -140,28 +140,22 @@ impl<'a> Parser<'a> {
 
     /// The current token (lexed on first use, as the yacc parser reads its lookahead).
     fn peek(&mut self) -> Result<Token> {
-        let t = match self.ahead[0] {
-            Some(t) => t,
-            None => {
-                let t = self.lex_one();
-                self.ahead[0] = Some(t);
-                t
-            }
-        };
-        if t.kind == Kind::Error {
-            return Err(self.lexer_error(t));
-        }
-        Ok(t)
+        self.lookahead(0)
     }
 
     /// The token after the current one.
     fn peek2(&mut self) -> Result<Token> {
         self.peek()?;
-        let t = match self.ahead[1] {
+        self.lookahead(1)
+    }
+
+    /// Token `i` of the two-token lookahead, lexed on first use; tokens before it must be lexed already.
+    fn lookahead(&mut self, i: usize) -> Result<Token> {
+        let t = match self.ahead[i] {
             Some(t) => t,
             None => {
                 let t = self.lex_one();
-                self.ahead[1] = Some(t);
+                self.ahead[i] = Some(t);
                 t
             }
         };
