@@ -175,6 +175,25 @@ impl<'a> Parser<'a> {
         &self.input[t.pos..t.end]
     }
 
+    /// After an element of a label list: a `,` (which may trail before the closing token) or the closing
+    /// token itself. True once the list is closed; `expected` names the two in the error otherwise.
+    fn list_closed(&mut self, close: Kind, expected: Context) -> Result<bool> {
+        let t = self.peek()?;
+        if t.kind == close {
+            self.bump();
+            return Ok(true);
+        }
+        if t.kind != Kind::Comma {
+            return Err(self.unexpected_in(t, Some(expected)));
+        }
+        self.bump();
+        if self.peek()?.kind == close {
+            self.bump();
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
     fn unexpected_in(&self, t: Token, ctx: Option<Context>) -> Error {
         let mut msg = String::from("unexpected ");
         msg.push_str(&describe(t.kind, self.text(t)));
@@ -414,20 +433,8 @@ impl<'a> Parser<'a> {
             };
             self.bump();
             labels.push(label);
-            let t = self.peek()?;
-            match t.kind {
-                Kind::Comma => {
-                    self.bump();
-                    if self.peek()?.kind == Kind::RightParen {
-                        self.bump();
-                        return Ok(labels);
-                    }
-                }
-                Kind::RightParen => {
-                    self.bump();
-                    return Ok(labels);
-                }
-                _ => return Err(self.unexpected_in(t, Some(("grouping opts", "\",\" or \")\"")))),
+            if self.list_closed(Kind::RightParen, ("grouping opts", "\",\" or \")\""))? {
+                return Ok(labels);
             }
         }
     }
@@ -726,20 +733,8 @@ impl<'a> Parser<'a> {
                     return Err(self.unexpected_in(op_tok, Some((CTX, "label matching operator"))))
                 }
             }
-            let t = self.peek()?;
-            match t.kind {
-                Kind::Comma => {
-                    self.bump();
-                    if self.peek()?.kind == Kind::RightBrace {
-                        self.bump();
-                        return Ok(matchers);
-                    }
-                }
-                Kind::RightBrace => {
-                    self.bump();
-                    return Ok(matchers);
-                }
-                _ => return Err(self.unexpected_in(t, Some((CTX, "\",\" or \"}\"")))),
+            if self.list_closed(Kind::RightBrace, (CTX, "\",\" or \"}\""))? {
+                return Ok(matchers);
             }
         }
     }
