@@ -147,8 +147,10 @@ describe('isolation among many namespaces: a grant of ns-1 and ns-2 sees nothing
   });
 });
 
-// Metadata comes from scrapes: two Prometheus servers scrape a local exposition, one all of it, one tenant-a's part.
-const EXPOSITION: Record<string, string[]> = {
+// Metadata comes from scrapes. Three targets on one exposition server: a shared exporter (honor_labels, like
+// kube-state-metrics) writing both tenants' series, and one app of each tenant, labelled with its namespace by
+// the scrape config. Two apps give the same names different help; tenant-b's speaks OpenMetrics.
+const SHARED: Record<string, string[]> = {
   'tenant-a': [
     '# HELP shop_orders_total Orders taken.', '# TYPE shop_orders_total counter', 'shop_orders_total{namespace="tenant-a"} 1',
     // A valid metric name that is also a JavaScript object's prototype key.
@@ -160,31 +162,69 @@ const EXPOSITION: Record<string, string[]> = {
     '# HELP queue_depth Items waiting.', '# TYPE queue_depth gauge', 'queue_depth{namespace="tenant-b"} 4',
   ],
 };
+const histogram = (help: string) =>
+  [`# HELP req_seconds ${help}`, '# TYPE req_seconds histogram', 'req_seconds_bucket{le="1"} 1', 'req_seconds_bucket{le="+Inf"} 2', 'req_seconds_sum 3', 'req_seconds_count 2'];
+const OWN_APP = {
+  a: ['# HELP jobs_queued Jobs queued in A.', '# TYPE jobs_queued gauge', 'jobs_queued 7', ...histogram('Request latency in A.')],
+  b: [
+    "# HELP jobs_queued Jobs queued, in B's own words.", '# TYPE jobs_queued gauge', 'jobs_queued 9', ...histogram('Request latency in B.'),
+    '# HELP b_secret_ops Operations B runs.', '# TYPE b_secret_ops counter', 'b_secret_ops_total 4', '# EOF',
+  ],
+};
 
-describe('live scraped series: metadata filtered to the tenant metric names, federate', () => {
-  let exposition: Server;
+function exposition(path: string | undefined): [contentType: string, lines: string[]] {
+  const a = SHARED['tenant-a']!;
+  const b = SHARED['tenant-b']!;
+  const text = 'text/plain; version=0.0.4';
+  switch (path) {
+    case '/shared-a':
+      return [text, a];
+    case '/own-a':
+      return [text, OWN_APP.a];
+    case '/own-b':
+      return ['application/openmetrics-text; version=1.0.0; charset=utf-8', OWN_APP.b];
+    default:
+      // One family's lines must stay together: queue_depth's samples are merged under one HELP/TYPE.
+      return [text, [...a.slice(0, 6), ...b.slice(0, 3), ...a.slice(6), b[5]!]];
+  }
+}
+
+const scrapeConfig = (port: number, jobs: Record<string, { path: string; namespace?: string }>) =>
+  `global:\n  scrape_interval: 1s\nscrape_configs:\n${Object.entries(jobs)
+    .map(
+      ([job, { path, namespace }]) =>
+        `  - job_name: ${job}\n    honor_labels: ${namespace === undefined}\n    metrics_path: ${path}\n    static_configs:\n` +
+        `      - targets: ['127.0.0.1:${port}']\n${namespace === undefined ? '' : `        labels: {namespace: ${namespace}}\n`}`,
+    )
+    .join('')}`;
+
+/** A metadata answer's data with each family's entries in one order (Prometheus lists them in map order). */
+const sortedEntries = (data: Record<string, unknown[]>) =>
+  Object.fromEntries(Object.entries(data).map(([name, entries]) => [name, entries.map((e) => JSON.stringify(e)).sort()]));
+
+describe('live scraped series: metadata of the tenant targets, federate', () => {
+  let server: Server;
   let all: PromServer;
   let onlyA: PromServer;
   let gateway: Gateway;
 
   before(async () => {
     const port = await freePort();
-    exposition = createServer((req, res) => {
-      const a = EXPOSITION['tenant-a']!;
-      const b = EXPOSITION['tenant-b']!;
-      // One family's lines must stay together: queue_depth's samples are merged under one HELP/TYPE.
-      const body = req.url === '/tenant-a' ? a : [...a.slice(0, 6), ...b.slice(0, 3), ...a.slice(6), b[5]!];
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(`${body.join('\n')}\n`);
+    server = createServer((req, res) => {
+      const [contentType, lines] = exposition(req.url);
+      res.writeHead(200, { 'content-type': contentType }).end(`${lines.join('\n')}\n`);
     }).listen(port, '127.0.0.1');
-    const config = (path: string) =>
-      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: apps\n    honor_labels: true\n    metrics_path: ${path}\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`;
     const seed = 'seed_metric 1 1\n# EOF\n';
-    [all, onlyA] = await Promise.all([startPrometheus(seed, { config: config('/all') }), startPrometheus(seed, { config: config('/tenant-a') })]);
+    const ownA = { path: '/own-a', namespace: 'tenant-a' };
+    [all, onlyA] = await Promise.all([
+      startPrometheus(seed, { config: scrapeConfig(port, { shared: { path: '/shared-all' }, 'own-a': ownA, 'own-b': { path: '/own-b', namespace: 'tenant-b' } }) }),
+      startPrometheus(seed, { config: scrapeConfig(port, { shared: { path: '/shared-a' }, 'own-a': ownA }) }),
+    ]);
     gateway = await startGateway({ upstream: all.url, authConfig: usersFile() });
     // Wait for both to have scraped metadata and series.
     for (let i = 0; i < 100; i++) {
       const [x, y] = await Promise.all([callApi(all.url, '/api/v1/metadata', {}), callApi(onlyA.url, '/api/v1/metadata', {})]);
-      if (Object.keys(x.body?.data ?? {}).length >= 4 && Object.keys(y.body?.data ?? {}).length >= 3) return;
+      if (Object.keys(x.body?.data ?? {}).length >= 7 && Object.keys(y.body?.data ?? {}).length >= 5) return;
       await new Promise((r) => setTimeout(r, 200));
     }
     throw new Error('Prometheus did not scrape the exposition');
@@ -192,33 +232,42 @@ describe('live scraped series: metadata filtered to the tenant metric names, fed
   after(async () => {
     await gateway?.stop();
     await Promise.all([all?.stop(), onlyA?.stop()]);
-    exposition?.close();
+    server?.close();
   });
 
   const metadata = (base: string, params: Record<string, string>, headers?: Record<string, string>) =>
     callApi(base, '/api/v1/metadata', params, { headers });
 
-  it('answers what the tenant-only Prometheus answers', async () => {
+  it('answers what the tenant-only Prometheus answers, and no other tenant help text', async () => {
     const got = await metadata(gateway.base, {}, basicAuth('alice', 'alice-pw'));
     const want = await metadata(onlyA.url, {});
     assert.equal(got.status, 200);
-    assert.deepEqual(got.body.data, want.body.data);
-    assert.deepEqual(Object.keys(got.body.data).sort(), ['__proto__', 'queue_depth', 'shop_orders_total']);
+    assert.deepEqual(sortedEntries(got.body.data), sortedEntries(want.body.data));
+    assert.deepEqual(Object.keys(got.body.data).sort(), ['__proto__', 'jobs_queued', 'queue_depth', 'req_seconds', 'shop_orders_total']);
+    assert.deepEqual(got.body.data.jobs_queued, [{ type: 'gauge', help: 'Jobs queued in A.', unit: '' }]);
+    // bob sees both namespaces: everything the shared server holds.
+    const both = await metadata(gateway.base, {}, basicAuth('bob', 'bob-pw'));
+    assert.deepEqual(sortedEntries(both.body.data), sortedEntries((await metadata(all.url, {})).body.data));
+    assert.equal(both.body.data.jobs_queued.length, 2);
   });
 
   it('keeps another tenant metric out even when asked by name, and applies limit after filtering', async () => {
-    const asked = await metadata(gateway.base, { metric: 'bank_payments_total' }, basicAuth('alice', 'alice-pw'));
-    assert.deepEqual(asked.body.data, {});
-    const limited = await metadata(gateway.base, { limit: '1' }, basicAuth('alice', 'alice-pw'));
+    const alice = basicAuth('alice', 'alice-pw');
+    assert.deepEqual((await metadata(gateway.base, { metric: 'bank_payments_total' }, alice)).body.data, {});
+    assert.deepEqual((await metadata(gateway.base, { metric: 'b_secret_ops' }, alice)).body.data, {});
+    const asked = await metadata(gateway.base, { metric: 'req_seconds' }, alice);
+    assert.deepEqual(asked.body.data, (await metadata(onlyA.url, { metric: 'req_seconds' })).body.data);
+    const limited = await metadata(gateway.base, { limit: '1' }, alice);
     assert.equal(Object.keys(limited.body.data).length, 1);
-    assert.ok(['__proto__', 'queue_depth', 'shop_orders_total'].includes(Object.keys(limited.body.data)[0]!));
-    const both = await metadata(gateway.base, {}, basicAuth('bob', 'bob-pw'));
-    assert.deepEqual(Object.keys(both.body.data).sort(), ['__proto__', 'bank_payments_total', 'queue_depth', 'shop_orders_total']);
+    const perMetric = await metadata(gateway.base, { limit_per_metric: '1', metric: 'jobs_queued' }, basicAuth('bob', 'bob-pw'));
+    assert.equal(perMetric.body.data.jobs_queued.length, 1);
+    const bad = await metadata(gateway.base, { limit: 'x' }, alice);
+    assert.deepEqual([bad.status, bad.body], [400, { status: 'error', errorType: 'bad_data', error: 'limit must be a number' }]);
   });
 
   it('federates what the tenant-only Prometheus federates', async () => {
-    // Scrape-generated series (up, scrape_*) carry no namespace on either server: both sides ask for namespaced ones.
-    const params = new URLSearchParams([['match[]', '{namespace=~".+"}']]);
+    // The shared job's scrape-generated series (up, scrape_*) carry no namespace: both sides ask for namespaced ones.
+    const params = new URLSearchParams([['match[]', '{job="shared",namespace=~".+"}']]);
     const got = await fetch(`${gateway.base}/federate?${params}`, { headers: basicAuth('alice', 'alice-pw') });
     const want = await fetch(`${onlyA.url}/federate?${params}`);
     assert.equal(got.status, 200);

@@ -49,6 +49,12 @@ function upstreamHandler(events: string[]) {
         clearInterval(timer);
         events.push('endless closed');
       });
+    } else if (req.url?.startsWith('/api/v1/targets/')) {
+      // Like Thanos or Mimir, which keep no per-target metadata.
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found');
+    } else if (req.url?.startsWith('/api/v1/query?')) {
+      const sample = { metric: { __name__: 'up', job: 'j', instance: 'i' }, value: [1, '1'] };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [sample] } }));
     } else {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"success","data":[]}');
     }
@@ -139,6 +145,13 @@ describe('proxying answers', () => {
     assert.ok(events.includes('endless closed'), 'the upstream request was not aborted');
   });
 
+  it('answers 502 to a metadata call when the upstream keeps no per-target metadata, rather than guess', async () => {
+    const res = await rawRequest(gateway.base, 'GET', '/api/v1/metadata', ALICE);
+    assert.equal(res.status, 502);
+    assert.equal(res.json().errorType, 'unavailable');
+    assert.match(res.json().error, /\/api\/v1\/targets\/metadata/);
+  });
+
   it('on SIGTERM finishes the request in flight, then exits 0', async () => {
     const inFlight = rawRequest(gateway.base, 'GET', '/api/v1/query?query=up&mode=slow', ALICE);
     await new Promise((r) => setTimeout(r, 200));
@@ -167,6 +180,11 @@ describe('a dead upstream', () => {
     const metrics = await (await fetch(`${gateway.internal}/metrics`)).text();
     assert.match(metrics, /promgate_upstream_errors_total\{kind="unavailable"\} 1/);
     assert.match(metrics, /promgate_http_requests_total\{endpoint="\/api\/v1\/query",code="502",user="alice"\} 1/);
+  });
+
+  it('answers 502 to a metadata call, which promgate makes of several upstream calls', async () => {
+    const res = await rawRequest(gateway.base, 'GET', '/api/v1/metadata', ALICE);
+    assert.deepEqual([res.status, res.json().errorType], [502, 'unavailable']);
   });
 
   it('keeps its own endpoints on the internal port, where nothing is proxied', async () => {

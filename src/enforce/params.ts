@@ -2,6 +2,7 @@ import { enforce, enforceSelector, PromQLError, type Matcher } from 'promql-pars
 import { err, ok, type Result } from '../result.js';
 import type { EndpointKind } from './endpoints.js';
 import { encodeParam, type Param } from './form.js';
+import type { MetadataQuery } from './metadata.js';
 
 export interface ParamsRefusal {
   readonly status: 400;
@@ -13,17 +14,22 @@ export interface EnforcedParams {
   /** Canonical urlencoded parameters to send upstream (query string for GET, body for POST). */
   readonly encoded: string;
   /**
-   * /api/v1/metadata for a tenant with matchers only: the caller's `limit` (-1 when none), taken out of
-   * `encoded` because it must count the tenant's metric names, not the upstream's.
+   * /api/v1/metadata for a tenant with matchers only: what the caller asked for, which promgate answers
+   * itself from the upstream's per-target metadata (see `tenantMetadata`).
    */
-  readonly metadataLimit: number;
+  readonly metadata?: MetadataQuery;
 }
 
 // Parameters Prometheus reads with FormValue (the first value only). A second value would be ignored there,
 // which makes the request mean something other than what the caller may believe: refused.
 const READ_ONCE = new Map(
-  ['query', 'time', 'start', 'end', 'step', 'timeout', 'limit', 'lookback_delta'].map((name, bit) => [name, 1 << bit]),
+  ['query', 'time', 'start', 'end', 'step', 'timeout', 'limit', 'lookback_delta', 'metric', 'limit_per_metric'].map(
+    (name, bit) => [name, 1 << bit],
+  ),
 );
+
+// What /api/v1/metadata reads, when promgate answers it itself.
+const METADATA_PARAMS = new Set(['metric', 'limit', 'limit_per_metric']);
 
 const refuse = (message: string): Result<never, ParamsRefusal> => err({ status: 400, errorType: 'bad_data', message });
 
@@ -51,7 +57,7 @@ export function enforceParams(
   let seenOnce = 0;
   let matches = 0;
   let queries = 0;
-  let metadataLimit = -1;
+  const metadata = { metric: '', limit: -1, limitPerMetric: -1 };
 
   for (const [name, value] of params) {
     const bit = READ_ONCE.get(name);
@@ -74,10 +80,15 @@ export function enforceParams(
       } catch (e) {
         return refuse(`invalid parameter "query": ${parserMessage(e)}`);
       }
-    } else if (name === 'limit' && filterMetadata) {
-      // Go's strconv.Atoi, as Prometheus parses it.
-      if (!/^[+-]?\d{1,15}$/.test(value)) return refuse('limit must be a number');
-      metadataLimit = Math.max(-1, Number(value));
+    } else if (filterMetadata && METADATA_PARAMS.has(name)) {
+      if (name === 'metric') {
+        metadata.metric = value;
+      } else {
+        // Go's strconv.Atoi, as Prometheus parses it.
+        if (!/^[+-]?\d{1,15}$/.test(value)) return refuse(`${name} must be a number`);
+        if (name === 'limit') metadata.limit = Number(value);
+        else metadata.limitPerMetric = Number(value);
+      }
       continue;
     } else {
       param = encodeParam(name, value);
@@ -98,7 +109,7 @@ export function enforceParams(
     const own = encodeParam('match[]', tenantSelector(matchers));
     encoded = encoded.length === 0 ? own : `${encoded}&${own}`;
   }
-  return ok({ encoded, metadataLimit });
+  return ok(filterMetadata ? { encoded, metadata } : { encoded });
 }
 
 // Dashboards send the same expressions again and again (only the time parameters change), so the parser's

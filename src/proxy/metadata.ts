@@ -2,38 +2,52 @@ import type { ServerResponse } from 'node:http';
 import type { Matcher } from 'promql-parser-wasm';
 import type { Dispatcher } from 'undici';
 import { encodeParam } from '../enforce/form.js';
-import { filterMetadata, metricNames } from '../enforce/metadata.js';
-import { tenantSelector } from '../enforce/params.js';
+import { targetSelector, tenantMetadata, tenantSources, tenantSourcesQuery, type MetadataQuery } from '../enforce/metadata.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Exchange } from '../server/exchange.js';
 import { sendError } from '../server/errors.js';
 import { upstreamFailure, type Upstream } from './upstream.js';
 
-// Metadata answers are small (one entry per metric name); anything far larger is not what was asked for.
+// Both answers are a few entries per metric name and target; anything far larger is not what was asked for.
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
-async function readJson(body: Dispatcher.ResponseData['body']): Promise<unknown> {
+/** An upstream answer that promgate reads itself rather than passing on. */
+interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** An upstream answer promgate cannot use: thrown inside this module, answered with 502 at its one exit. */
+class BadUpstream extends Error {}
+
+async function ask(upstream: Upstream, path: string, headers: Record<string, string>): Promise<Answer> {
+  const answer: Dispatcher.ResponseData = await upstream.request({ method: 'GET', path, headers });
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
+  for await (const chunk of answer.body as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_ANSWER_BYTES) {
-      body.destroy();
-      throw new Error('the upstream answer is too large');
+      answer.body.destroy();
+      throw new BadUpstream(`the upstream answer to ${path.split('?')[0]} is too large`);
     }
     chunks.push(chunk);
   }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  try {
+    return { status: answer.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+  } catch {
+    throw new BadUpstream(`the upstream answer to ${path.split('?')[0]} is not JSON (status ${answer.statusCode})`);
+  }
 }
 
 /**
- * /api/v1/metadata for a tenant with matchers: Prometheus cannot filter metadata by series, so promgate asks
- * for the metric names under the tenant's selector and keeps only those. The one answer promgate buffers.
+ * /api/v1/metadata for a tenant with matchers. Prometheus keeps metadata per scrape target but merges it by
+ * name in /api/v1/metadata, so promgate asks which targets wrote the tenant's series, reads those targets'
+ * metadata from /api/v1/targets/metadata, and answers with the entries the tenant owns. The one answer promgate
+ * makes rather than streams.
  */
 export async function forwardMetadata(
   upstream: Upstream,
-  encoded: string,
-  limit: number,
+  query: MetadataQuery,
   matchers: readonly Matcher[],
   headers: Record<string, string>,
   res: ServerResponse,
@@ -43,50 +57,57 @@ export async function forwardMetadata(
   // Both answers are parsed here, so they must come uncompressed.
   const plain = { ...headers };
   delete plain['accept-encoding'];
-  const namesPath = `/api/v1/label/__name__/values?${encodeParam('match[]', tenantSelector(matchers))}`;
-  const metadataPath = encoded.length === 0 ? '/api/v1/metadata' : `/api/v1/metadata?${encoded}`;
   const asked = performance.now();
-  let names: Dispatcher.ResponseData;
-  let metadata: Dispatcher.ResponseData;
   try {
-    [names, metadata] = await Promise.all([
-      upstream.request({ method: 'GET', path: namesPath, headers: plain }),
-      upstream.request({ method: 'GET', path: metadataPath, headers: plain }),
-    ]);
+    const sourcesAnswer = await ask(upstream, `/api/v1/query?${encodeParam('query', tenantSourcesQuery(matchers))}`, plain);
+    if (sourcesAnswer.status !== 200) return passOn(res, exchange, sourcesAnswer);
+    const sources = tenantSources(sourcesAnswer.body);
+    if (!sources.ok) throw new BadUpstream(sources.error);
+
+    let answer: unknown = { status: 'success', data: {} };
+    if (sources.value.size > 0) {
+      const selector = targetSelector(sources.value);
+      const params = [
+        ...(selector === undefined ? [] : [encodeParam('match_target', selector)]),
+        ...(query.metric === '' ? [] : [encodeParam('metric', query.metric)]),
+      ];
+      const targetsAnswer = await ask(upstream, `/api/v1/targets/metadata?${params.join('&')}`, plain);
+      if (targetsAnswer.status === 404) {
+        throw new BadUpstream(
+          'the upstream has no /api/v1/targets/metadata, which promgate needs to tell one tenant metadata from another',
+        );
+      }
+      if (targetsAnswer.status !== 200) return passOn(res, exchange, targetsAnswer);
+      const made = tenantMetadata(targetsAnswer.body, sources.value, query);
+      if (!made.ok) throw new BadUpstream(made.error);
+      answer = made.value;
+    }
+    exchange.upstreamMs = performance.now() - asked;
+    exchange.bytes = send(res, 200, answer);
   } catch (error) {
+    exchange.upstreamMs = performance.now() - asked;
+    exchange.note = (error as Error).message;
+    if (error instanceof BadUpstream) {
+      metrics.upstreamError('interrupted');
+      sendError(res, 502, 'unavailable', error.message);
+      return;
+    }
     const failure = upstreamFailure(error);
     metrics.upstreamError(failure);
-    exchange.note = (error as Error).message;
     if (failure === 'timeout') sendError(res, 504, 'timeout', 'the upstream did not answer in time');
     else sendError(res, 502, 'unavailable', `the upstream is unavailable: ${(error as Error).message}`);
-    return;
   }
-  exchange.upstreamMs = performance.now() - asked;
-  try {
-    const [namesAnswer, metadataAnswer] = await Promise.all([readJson(names.body), readJson(metadata.body)]);
-    if (metadata.statusCode !== 200) {
-      // An upstream error (bad `limit_per_metric`, ...) holds no metadata: passed on as it is.
-      exchange.bytes = send(res, metadata.statusCode, metadataAnswer);
-      return;
-    }
-    const allowed = metricNames(namesAnswer);
-    const filtered = allowed.ok ? filterMetadata(metadataAnswer, allowed.value, limit) : allowed;
-    if (!filtered.ok) {
-      exchange.note = filtered.error;
-      sendError(res, 502, 'unavailable', filtered.error);
-      return;
-    }
-    exchange.bytes = send(res, 200, filtered.value);
-  } catch (error) {
-    metrics.upstreamError('interrupted');
-    exchange.note = (error as Error).message;
-    sendError(res, 502, 'unavailable', `bad answer from the upstream: ${(error as Error).message}`);
-  }
+}
+
+/** An upstream error answer (a refused query, an overloaded server) holds no series: passed on as it is. */
+function passOn(res: ServerResponse, exchange: Exchange, answer: Answer): void {
+  exchange.bytes = send(res, answer.status, answer.body);
 }
 
 function send(res: ServerResponse, status: number, answer: unknown): number {
   const body = JSON.stringify(answer);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  const bytes = Buffer.byteLength(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': bytes });
   res.end(body);
-  return Buffer.byteLength(body);
+  return bytes;
 }

@@ -165,12 +165,12 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     const endpoint = exchange.route!.endpoint;
     const enforced = enforceParams(endpoint.kind, exchange.params!, principal.matchers);
     if (!enforced.ok) return refuse(outgoing, exchange, 'bad_request', enforced.error.status, enforced.error.errorType, enforced.error.message);
-    const { encoded, metadataLimit } = enforced.value;
+    const { encoded, metadata } = enforced.value;
     exchange.enforced = encoded;
     const isForm = exchange.isForm === true;
     const headers = upstreamHeaders(incoming.headers, exchange.id, principal.tenantId, isForm);
-    if (endpoint.kind === 'metadata' && principal.matchers.length > 0) {
-      return forwardMetadata(upstream, encoded, metadataLimit, principal.matchers, headers, outgoing, exchange, metrics).then(() => true);
+    if (metadata !== undefined) {
+      return forwardMetadata(upstream, metadata, principal.matchers, headers, outgoing, exchange, metrics).then(() => true);
     }
     const path = exchange.labelName === undefined ? endpoint.name : `/api/v1/label/${exchange.labelName}/values`;
     const request = isForm

@@ -101,13 +101,16 @@ describe('enforceParams', () => {
     assert.equal(refusal('query', [['query', 'sum(']], []).startsWith('invalid parameter "query": '), true);
   });
 
-  it('takes metadata limit out for the gateway to apply after filtering, for tenants with matchers only', () => {
-    const filtered = enforceParams('metadata', [['limit', '5'], ['metric', 'up'], ['limit_per_metric', '1']], A);
-    assert.deepEqual(filtered, { ok: true, value: { encoded: 'metric=up&limit_per_metric=1', metadataLimit: 5 } });
-    const plain = enforceParams('metadata', [['limit', '5']], []);
-    assert.deepEqual(plain, { ok: true, value: { encoded: 'limit=5', metadataLimit: -1 } });
+  it('reads what /api/v1/metadata asks for tenants with matchers, whom promgate answers itself', () => {
+    const filtered = enforceParams('metadata', [['limit', '5'], ['metric', 'up'], ['limit_per_metric', '1'], ['x', 'y']], A);
+    assert.ok(filtered.ok);
+    assert.deepEqual(filtered.value.metadata, { metric: 'up', limit: 5, limitPerMetric: 1 });
+    assert.deepEqual(enforceParams('metadata', [], A), { ok: true, value: { encoded: '', metadata: { metric: '', limit: -1, limitPerMetric: -1 } } });
+    // A tenant known by id is isolated by the upstream, which reads its own parameters.
+    assert.deepEqual(enforceParams('metadata', [['limit', '5']], []), { ok: true, value: { encoded: 'limit=5' } });
     assert.equal(refusal('metadata', [['limit', 'x']]), 'limit must be a number');
-    assert.deepEqual(enforceParams('metadata', [['limit', '-3']], A), { ok: true, value: { encoded: '', metadataLimit: -1 } });
+    assert.equal(refusal('metadata', [['limit_per_metric', '1.5']]), 'limit_per_metric must be a number');
+    assert.equal(refusal('metadata', [['metric', 'a'], ['metric', 'b']]), 'parameter "metric" given more than once');
   });
 });
 
