@@ -809,17 +809,7 @@ impl<'a> Parser<'a> {
 
     fn add_offset(&mut self, e: &mut Expr<'a>, d: DurNode) -> Result<()> {
         let pos = e.pos();
-        let slot = match e {
-            Expr::Vector(vs) => &mut vs.offset,
-            Expr::Matrix(m) => &mut m.vs.offset,
-            Expr::Subquery(s) => &mut s.offset,
-            _ => {
-                return Err(Error::at(
-                    pos,
-                    "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery",
-                ))
-            }
-        };
+        let slot = modifier_target(e, "offset")?.offset;
         if slot.is_set() {
             return Err(Error::at(pos, "offset may not be set multiple times"));
         }
@@ -878,17 +868,7 @@ impl<'a> Parser<'a> {
             _ => return Err(self.unexpected(t)),
         };
         let pos = e.pos();
-        let slot = match e {
-            Expr::Vector(vs) => &mut vs.at,
-            Expr::Matrix(m) => &mut m.vs.at,
-            Expr::Subquery(s) => &mut s.at,
-            _ => {
-                return Err(Error::at(
-                    pos,
-                    "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery",
-                ))
-            }
-        };
+        let slot = modifier_target(e, "@")?.at;
         if *slot != AtModifier::None {
             return Err(Error::at(
                 pos,
@@ -1104,6 +1084,39 @@ impl<'a> Parser<'a> {
             }
             _ => Err(self.unexpected(t)),
         }
+    }
+}
+
+/// The offset and `@` slots of an expression that takes modifiers.
+struct ModifierSlots<'e> {
+    offset: &'e mut Dur,
+    at: &'e mut AtModifier,
+}
+
+/// Where a `word` modifier (`offset` or `@`) written after `e` goes: only selectors and
+/// subqueries take one.
+fn modifier_target<'e>(e: &'e mut Expr<'_>, word: &str) -> Result<ModifierSlots<'e>> {
+    let pos = e.pos();
+    match e {
+        Expr::Vector(vs) => Ok(ModifierSlots {
+            offset: &mut vs.offset,
+            at: &mut vs.at,
+        }),
+        Expr::Matrix(m) => Ok(ModifierSlots {
+            offset: &mut m.vs.offset,
+            at: &mut m.vs.at,
+        }),
+        Expr::Subquery(s) => Ok(ModifierSlots {
+            offset: &mut s.offset,
+            at: &mut s.at,
+        }),
+        _ => Err(Error::at(
+            pos,
+            format!(
+                "{} modifier must be preceded by an instant vector selector or range vector selector or a subquery",
+                word
+            ),
+        )),
     }
 }
 
