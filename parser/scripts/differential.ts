@@ -3,29 +3,9 @@
 // series, and format(q) what q does.   node --import tsx scripts/differential.ts [seed] [queries]
 // A script, not a test: sums over many series in another order can differ in the last bits, and a subtraction can
 // magnify that beyond any tolerance, so a difference here is a lead to read, not a verdict.
-import { callApi, difference, normalise } from '../../test/support/compare.js';
-import { startTenantFixture, type Labels } from '../../test/support/tenant-data.js';
-import { enforce, format, quoteRegex, type Matcher } from '../ts/index.js';
+import { enforce, format } from '../ts/index.js';
 import { random } from '../test/support/fuzz.js';
-
-const TENANTS: Readonly<Record<string, { matchers: Matcher[]; owns: (l: Labels) => boolean }>> = {
-  'namespace=tenant-a': {
-    matchers: [{ name: 'namespace', type: '=', value: 'tenant-a' }],
-    owns: (l) => l['namespace'] === 'tenant-a',
-  },
-  'namespace=~tenant-a|tenant-b': {
-    matchers: [{ name: 'namespace', type: '=~', value: ['tenant-a', 'tenant-b'].map(quoteRegex).join('|') }],
-    owns: (l) => l['namespace'] === 'tenant-a' || l['namespace'] === 'tenant-b',
-  },
-  'team=america': {
-    matchers: [{ name: 'team', type: '=', value: 'america' }],
-    owns: (l) => l['team'] === 'america',
-  },
-  'namespace not kube-system': {
-    matchers: [{ name: 'namespace', type: '!=', value: 'kube-system' }, { name: 'namespace', type: '!=', value: '' }],
-    owns: (l) => l['namespace'] !== undefined && l['namespace'] !== 'kube-system',
-  },
-};
+import { answerDifferences, answers, startTenantServers, TENANTS, type Answers } from '../test/support/tenants.js';
 
 const seed = Number(process.argv[2] ?? Date.now() % 2 ** 31);
 const count = Number(process.argv[3] ?? 500);
@@ -67,30 +47,14 @@ function expression(depth: number): string {
   }
 }
 
-const fixture = await startTenantFixture(
-  ['tenant-a', 'tenant-b', 'kube-system'],
-  Object.fromEntries(Object.entries(TENANTS).map(([name, t]) => [name, t.owns])),
-);
-
-/** The normalised instant answer at the data's end and range answer over its last 30 minutes. */
-async function answers(base: string, query: string): Promise<unknown[]> {
-  const end = fixture.end;
-  const replies = await Promise.all([
-    callApi(base, '/api/v1/query', { query, time: String(end) }),
-    callApi(base, '/api/v1/query_range', { query, start: String(end - 1800), end: String(end), step: '60' }),
-  ]);
-  return replies.map((r) => normalise(r.body));
-}
+const fixture = await startTenantServers();
 
 let differences = 0;
-function compare(what: string, got: unknown[], want: unknown[]): void {
-  ['instant', 'range'].forEach((kind, i) => {
-    const diff = difference(got[i], want[i]);
-    if (diff !== null) {
-      differences++;
-      console.log(`${what}, ${kind}: ${diff.slice(0, 300)}`);
-    }
-  });
+function compare(what: string, got: Answers, want: Answers): void {
+  for (const diff of answerDifferences(got, want)) {
+    differences++;
+    console.log(`${what}, ${diff.slice(0, 300)}`);
+  }
 }
 
 try {
@@ -102,10 +66,11 @@ try {
     } catch {
       continue; // a query the generator got wrong
     }
-    const asWritten = await answers(fixture.all.url, query);
-    compare(`${query} formatted as ${format(query)}`, await answers(fixture.all.url, format(query)), asWritten);
+    const asWritten = await answers(fixture.all.url, query, fixture.end);
+    compare(`${query} formatted as ${format(query)}`, await answers(fixture.all.url, format(query), fixture.end), asWritten);
     for (const [name, text] of enforced) {
-      compare(`${name}: ${query} enforced as ${text}`, await answers(fixture.all.url, text), await answers(fixture.subsets[name]!.url, query));
+      const own = await answers(fixture.subsets[name]!.url, query, fixture.end);
+      compare(`${name}: ${query} enforced as ${text}`, await answers(fixture.all.url, text, fixture.end), own);
     }
   }
 } finally {
