@@ -80,7 +80,7 @@ fn expect_type(e: &mut Expr<'_>, want: ValueType, context: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn check_selector(vs: &VectorSelector<'_>) -> Result<()> {
+fn check_selector(vs: &VectorSelector<'_>) -> Result<()> {
     if !vs.name.is_empty() {
         if let Some(m) = vs.matchers.iter().find(|m| &*m.name == METRIC_NAME) {
             return Err(Error::at(
@@ -101,6 +101,42 @@ pub fn check_selector(vs: &VectorSelector<'_>) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The Prometheus endpoint a `match[]` selector is for: they check it differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectorUse {
+    /// /api/v1/series, /api/v1/labels and /api/v1/label/<name>/values: a selector whose
+    /// matchers all match the empty string is refused.
+    Api,
+    /// /federate: any selector is taken; one without a matcher selects no series.
+    Federate,
+}
+
+/// The checks Prometheus makes on a `match[]` selector, on the selector as the caller wrote
+/// it, so that the caller is refused exactly where a Prometheus holding only their series
+/// would refuse them. Its selector parser runs none of the checks of a query's selectors
+/// (a metric name given twice is taken, and selects nothing); the API endpoints then want a
+/// matcher that does not match the empty string, and /federate wants nothing. There `{}`
+/// selects no series, which `extra` matchers would turn into all of the tenant's series:
+/// refused when matchers are added.
+pub fn check_match_selector(
+    vs: &VectorSelector<'_>,
+    endpoint: SelectorUse,
+    adding: bool,
+) -> Result<()> {
+    if !vs.name.is_empty() {
+        return Ok(());
+    }
+    match endpoint {
+        SelectorUse::Api if vs.matchers.iter().all(|m| m.matches_empty) => Err(Error::plain(
+            "match[] must contain at least one non-empty matcher",
+        )),
+        SelectorUse::Federate if vs.matchers.is_empty() && adding => Err(Error::plain(
+            "match[] must contain at least one matcher: {} selects no series",
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn check_call(c: &mut Call<'_>) -> Result<ValueType> {

@@ -3,6 +3,7 @@
 
 use crate::{
     decode_matchers, enforce, enforce_selector, format, matcher, parse_json, MatchOp, Matcher,
+    SelectorUse,
 };
 
 fn ns(value: &'static str) -> Vec<Matcher<'static>> {
@@ -169,42 +170,155 @@ fn absent_keeps_the_labels_the_caller_would_see() {
     );
 }
 
+/// (selector, enforced with namespace="a" for the API endpoints and for /federate)
+const SERIES_SELECTORS: &[(&str, &str)] = &[
+    ("foo", "foo{namespace=\"a\"}"),
+    ("foo{job=\"x\"}", "foo{job=\"x\",namespace=\"a\"}"),
+    ("foo{}", "foo{namespace=\"a\"}"),
+    (
+        "{__name__=~\"foo.*\"}",
+        "{__name__=~\"foo.*\",namespace=\"a\"}",
+    ),
+    (
+        "{\"my.metric\", \"a.b\"=\"c\"}",
+        "{\"a.b\"=\"c\",__name__=\"my.metric\",namespace=\"a\"}",
+    ),
+    ("  foo # comment", "foo{namespace=\"a\"}"),
+    ("{job!=\"\"}", "{job!=\"\",namespace=\"a\"}"),
+    (
+        "{job=~\".*\",app=\"x\"}",
+        "{app=\"x\",job=~\".*\",namespace=\"a\"}",
+    ),
+    // Prometheus's selector parser does not refuse a second metric name: it selects nothing.
+    (
+        "foo{__name__=\"bar\"}",
+        "foo{__name__=\"bar\",namespace=\"a\"}",
+    ),
+    (
+        "{__name__=\"foo\",__name__=\"bar\"}",
+        "{__name__=\"foo\",__name__=\"bar\",namespace=\"a\"}",
+    ),
+];
+
+/// Selectors whose matchers all match the empty string: the API endpoints refuse them,
+/// /federate selects with them (enforced with namespace="a").
+const EMPTY_MATCHING_SELECTORS: &[(&str, &str)] = &[
+    ("{job=~\".*\"}", "{job=~\".*\",namespace=\"a\"}"),
+    ("{__name__=~\".*\"}", "{__name__=~\".*\",namespace=\"a\"}"),
+    ("{a=\"\"}", "{a=\"\",namespace=\"a\"}"),
+    (
+        "{a!~\".+\",b=~\"x|\"}",
+        "{a!~\".+\",b=~\"x|\",namespace=\"a\"}",
+    ),
+    ("{namespace=~\".*\"}", "{namespace=~\".*\",namespace=\"a\"}"),
+];
+
+/// Not a series selector, or not valid: refused for every endpoint.
+const NOT_SERIES_SELECTORS: &[&str] = &[
+    "rate(foo[5m])",
+    "foo[5m]",
+    "foo offset 5m",
+    "foo @ 1",
+    "(foo)",
+    "-foo",
+    "1",
+    "sum(foo)",
+    "foo + bar",
+    "",
+    "foo{",
+    "foo bar",
+    "{job=~\"(\"}",
+];
+
+fn selector_for(q: &str, m: &[Matcher], endpoint: SelectorUse) -> Result<String, String> {
+    enforce_selector(q.as_bytes(), m, endpoint).map_err(|e| e.render(q.as_bytes()))
+}
+
 #[test]
 fn series_selectors() {
     let m = ns("a");
-    for (q, want) in [
-        ("foo", "foo{namespace=\"a\"}"),
-        ("foo{job=\"x\"}", "foo{job=\"x\",namespace=\"a\"}"),
-        (
-            "{__name__=~\"foo.*\"}",
-            "{__name__=~\"foo.*\",namespace=\"a\"}",
-        ),
-        (
-            "{\"my.metric\", \"a.b\"=\"c\"}",
-            "{\"a.b\"=\"c\",__name__=\"my.metric\",namespace=\"a\"}",
-        ),
-        ("  foo # comment", "foo{namespace=\"a\"}"),
-    ] {
-        assert_eq!(enforce_selector(q.as_bytes(), &m).unwrap(), want, "{:?}", q);
+    for &endpoint in &[SelectorUse::Api, SelectorUse::Federate] {
+        for &(q, want) in SERIES_SELECTORS {
+            assert_eq!(
+                selector_for(q, &m, endpoint).as_deref(),
+                Ok(want),
+                "{:?} {:?}",
+                endpoint,
+                q
+            );
+            let canonical = selector_for(q, &[], endpoint).unwrap();
+            assert_eq!(
+                selector_for(&canonical, &m, endpoint).as_deref(),
+                Ok(want),
+                "{:?}",
+                canonical
+            );
+        }
+        for &q in NOT_SERIES_SELECTORS {
+            for extra in [&m[..], &[]] {
+                assert!(
+                    selector_for(q, extra, endpoint).is_err(),
+                    "{:?} {:?}",
+                    endpoint,
+                    q
+                );
+            }
+        }
     }
-    for q in [
-        "rate(foo[5m])",
-        "foo[5m]",
-        "foo offset 5m",
-        "foo @ 1",
-        "(foo)",
-        "-foo",
-        "1",
-        "sum(foo)",
-        "foo + bar",
-        "",
-        "{}",
-        "{job=~\".*\"}",
-        "foo{",
-        "foo bar",
-    ] {
-        assert!(enforce_selector(q.as_bytes(), &m).is_err(), "{:?}", q);
+}
+
+#[test]
+fn empty_matching_selectors_follow_the_endpoint() {
+    const REFUSED: &str = "match[] must contain at least one non-empty matcher";
+    let m = ns("a");
+    // Checked as written, so refused as a Prometheus holding only the tenant's series refuses it.
+    for &(q, _) in EMPTY_MATCHING_SELECTORS.iter().chain([("{}", "")].iter()) {
+        for extra in [&m[..], &[]] {
+            assert_eq!(
+                selector_for(q, extra, SelectorUse::Api),
+                Err(REFUSED.to_string()),
+                "{:?}",
+                q
+            );
+        }
     }
+    for &(q, want) in EMPTY_MATCHING_SELECTORS {
+        assert_eq!(
+            selector_for(q, &m, SelectorUse::Federate).as_deref(),
+            Ok(want),
+            "{:?}",
+            q
+        );
+        let canonical = selector_for(q, &[], SelectorUse::Federate).unwrap();
+        assert_eq!(
+            selector_for(&canonical, &[], SelectorUse::Api),
+            Err(REFUSED.to_string())
+        );
+    }
+    // {} selects nothing on /federate: passed on as it is, refused where the tenant's
+    // matchers would make it select all of their series.
+    assert_eq!(
+        selector_for(" { } ", &[], SelectorUse::Federate).as_deref(),
+        Ok("{}")
+    );
+    assert_eq!(
+        selector_for("{}", &m, SelectorUse::Federate),
+        Err("match[] must contain at least one matcher: {} selects no series".to_string())
+    );
+    // Matchers that all match the empty string, added to a selector of the same kind.
+    let not_b = vec![matcher(b"namespace", MatchOp::NotEqual, b"b").unwrap()];
+    assert_eq!(
+        selector_for("{job=~\".*\"}", &not_b, SelectorUse::Api),
+        Err(REFUSED.to_string())
+    );
+    assert_eq!(
+        selector_for("{job=~\".*\"}", &not_b, SelectorUse::Federate).as_deref(),
+        Ok("{job=~\".*\",namespace!=\"b\"}")
+    );
+    assert_eq!(
+        selector_for("{job=\"x\"}", &not_b, SelectorUse::Api).as_deref(),
+        Ok("{job=\"x\",namespace!=\"b\"}")
+    );
 }
 
 #[test]

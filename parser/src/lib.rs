@@ -18,6 +18,7 @@ mod strings;
 mod token;
 
 pub use ast::{Expr, MatchOp, Matcher};
+pub use check::SelectorUse;
 pub use error::Error;
 
 use error::Result;
@@ -99,14 +100,18 @@ pub fn enforce(query: &[u8], extra: &[Matcher<'_>]) -> Result<String> {
     Ok(printer::print(&e, extra, query.len() + 64 * extra.len()))
 }
 
-/// A single series selector (a `match[]` value) with `extra` appended. The selector gets
-/// the checks Prometheus's API makes on `match[]` (a non-empty matcher, one metric name).
-pub fn enforce_selector(selector: &[u8], extra: &[Matcher<'_>]) -> Result<String> {
+/// A single series selector (a `match[]` value) with `extra` appended, checked as
+/// Prometheus checks `match[]` on `endpoint` (see `check::check_match_selector`).
+pub fn enforce_selector(
+    selector: &[u8],
+    extra: &[Matcher<'_>],
+    endpoint: SelectorUse,
+) -> Result<String> {
     check_size(selector)?;
     let mut p = parse::Parser::new(selector);
     let vs = p.parse_selector().map_err(|e| prefer_utf8_error(selector, e))?;
     refuse_bad_comment(&p)?;
-    check::check_selector(&vs)?;
+    check::check_match_selector(&vs, endpoint, !extra.is_empty())?;
     let mut p = printer::Printer::new(selector.len() + 64 * extra.len(), extra);
     p.selector(&vs);
     Ok(p.into_string())
@@ -181,9 +186,9 @@ pub fn run_enforce(q: &[u8], m: &[u8]) -> Outcome {
     }
 }
 
-pub fn run_enforce_selector(q: &[u8], m: &[u8]) -> Outcome {
+pub fn run_enforce_selector(q: &[u8], m: &[u8], endpoint: SelectorUse) -> Outcome {
     match decode_matchers(m) {
-        Ok(ms) => Outcome::of(q, enforce_selector(q, &ms)),
+        Ok(ms) => Outcome::of(q, enforce_selector(q, &ms, endpoint)),
         Err(e) => Outcome::of(b"", Err(e)),
     }
 }
@@ -269,11 +274,26 @@ mod wasm {
         call(q_len, || run_enforce(slice(q_ptr, q_len), slice(m_ptr, m_len)))
     }
 
+    /// `federate`: 1 checks the selector as /federate does, anything else as the API endpoints do.
+    ///
     /// # Safety
     /// As for `format`.
     #[no_mangle]
-    pub unsafe extern "C" fn enforce_selector(q_ptr: *const u8, q_len: usize, m_ptr: *const u8, m_len: usize) -> u32 {
-        call(q_len, || run_enforce_selector(slice(q_ptr, q_len), slice(m_ptr, m_len)))
+    pub unsafe extern "C" fn enforce_selector(
+        q_ptr: *const u8,
+        q_len: usize,
+        m_ptr: *const u8,
+        m_len: usize,
+        federate: u32,
+    ) -> u32 {
+        let endpoint = if federate == 1 {
+            SelectorUse::Federate
+        } else {
+            SelectorUse::Api
+        };
+        call(q_len, || {
+            run_enforce_selector(slice(q_ptr, q_len), slice(m_ptr, m_len), endpoint)
+        })
     }
 
     #[no_mangle]

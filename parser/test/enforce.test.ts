@@ -157,28 +157,77 @@ describe('values that need escaping', () => {
   }
 });
 
-describe('enforceSelector takes one series selector only', () => {
+describe('enforceSelector takes one series selector only, checked as Prometheus checks match[] on the endpoint', () => {
+  const ENDPOINTS = ['api', 'federate'] as const;
+  const NON_EMPTY = 'match[] must contain at least one non-empty matcher';
+
+  // [selector, enforced with namespace="a" for either endpoint]
   for (const [selector, expected] of [
     ['foo', 'foo{namespace="a"}'],
+    ['foo{}', 'foo{namespace="a"}'],
     ['foo{job="x"}', 'foo{job="x",namespace="a"}'],
     ['{job=~"x|y"}', '{job=~"x|y",namespace="a"}'],
+    ['{job!=""}', '{job!="",namespace="a"}'],
+    ['{job=~".*", app="x"}', '{app="x",job=~".*",namespace="a"}'],
     ['{__name__=~"foo.*"}', '{__name__=~"foo.*",namespace="a"}'],
-    ['{"my.metric"}', '{"my.metric",namespace="a"}'],
+    ['{"my.metric"}', '{__name__="my.metric",namespace="a"}'],
     ['foo{namespace="b"}', 'foo{namespace="b",namespace="a"}'],
     ['foo{namespace="a"}', 'foo{namespace="a"}'],
+    // Prometheus's selector parser takes a second metric name (the selector selects nothing); a query's does not.
+    ['foo{__name__="bar"}', 'foo{__name__="bar",namespace="a"}'],
   ] as const) {
     test(selector, () => {
-      const got = enforceSelector(selector, NS);
-      assert.deepEqual(parse(got), parse(expected));
+      for (const endpoint of ENDPOINTS) assert.equal(enforceSelector(selector, NS, endpoint), expected, endpoint);
+      assert.equal(enforceSelector(selector, NS), expected, 'the API endpoints by default');
     });
   }
 
-  for (const notSelector of [
-    'rate(foo[5m])', 'foo[5m]', 'sum(foo)', 'foo + bar', 'foo offset 5m', 'foo @ 100', '(foo)', '-foo',
-    'foo[5m:1m]', '1', '"foo"', 'time()', 'absent(foo)', '', '{}', '{job=~".*"}', 'foo{', 'foo bar',
-  ]) {
+  // [selector whose matchers all match the empty string, as given for /federate without matchers, and with namespace="a"]
+  for (const [selector, canonical, enforced] of [
+    ['{job=~".*"}', '{job=~".*"}', '{job=~".*",namespace="a"}'],
+    ['{__name__=~".*"}', '{__name__=~".*"}', '{__name__=~".*",namespace="a"}'],
+    ['{a=""}', '{a=""}', '{a="",namespace="a"}'],
+    ['{b=~"x|", a!~".+"}', '{a!~".+",b=~"x|"}', '{a!~".+",b=~"x|",namespace="a"}'],
+    ['{namespace=~".*"}', '{namespace=~".*"}', '{namespace=~".*",namespace="a"}'],
+  ] as const) {
+    test(`${selector}: refused as written for the API endpoints, enforced for /federate`, () => {
+      for (const matchers of [NS, []]) {
+        assert.throws(() => enforceSelector(selector, matchers, 'api'), (e) => e instanceof PromQLError && e.message === NON_EMPTY && e.position === undefined);
+      }
+      assert.equal(enforceSelector(selector, NS, 'federate'), enforced);
+      assert.equal(enforceSelector(selector, [], 'federate'), canonical);
+    });
+  }
+
+  test('{} selects nothing on /federate: kept without matchers to add, refused where they would select all of the tenant', () => {
+    for (const matchers of [NS, []]) assert.throws(() => enforceSelector('{}', matchers, 'api'), { message: NON_EMPTY });
+    assert.equal(enforceSelector(' { } ', [], 'federate'), '{}');
+    assert.throws(() => enforceSelector('{}', NS, 'federate'), { name: 'PromQLError', message: 'match[] must contain at least one matcher: {} selects no series' });
+  });
+
+  test('tenant matchers that all match the empty string do not make a selector valid for the API endpoints', () => {
+    const notB: Matcher[] = [{ name: 'namespace', type: '!=', value: 'b' }];
+    assert.throws(() => enforceSelector('{job=~".*"}', notB, 'api'), { message: NON_EMPTY });
+    assert.equal(enforceSelector('{job=~".*"}', notB, 'federate'), '{job=~".*",namespace!="b"}');
+    assert.equal(enforceSelector('{job="x"}', notB, 'api'), '{job="x",namespace!="b"}');
+  });
+
+  // [not a series selector, or not a valid one: refused for every endpoint, with Prometheus 2.42's message where it
+  // gives the same]
+  for (const [notSelector, message] of [
+    ['rate(foo[5m])', '1:5: parse error: unexpected "("'], ['foo[5m]', '1:4: parse error: unexpected "["'],
+    ['foo offset 5m', '1:5: parse error: unexpected <offset>'], ['(foo)', '1:1: parse error: unexpected "("'],
+    ['foo{', '1:5: parse error: unexpected end of input inside braces'], ['', '1:1: parse error: unexpected end of input'],
+    ['foo @ 100', undefined], ['sum(foo)', undefined], ['foo + bar', undefined], ['-foo', undefined], ['foo[5m:1m]', undefined],
+    ['1', undefined], ['"foo"', undefined], ['time()', undefined], ['absent(foo)', undefined], ['foo bar', undefined],
+    ['{job=~"("}', undefined],
+  ] as const) {
     test(`refuses ${JSON.stringify(notSelector)}`, () => {
-      assert.throws(() => enforceSelector(notSelector, NS), PromQLError);
+      for (const endpoint of ENDPOINTS) {
+        for (const matchers of [NS, []]) {
+          assert.throws(() => enforceSelector(notSelector, matchers, endpoint), (e) => e instanceof PromQLError && (message === undefined || e.message === message));
+        }
+      }
     });
   }
 });

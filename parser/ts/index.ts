@@ -24,7 +24,17 @@ export function enforce(query: string, matchers: readonly Matcher[]): string {
   return parser.run(Operation.Enforce, query, encodeMatchers(matchers));
 }
 
-/** Like enforce, for a single series selector (a `match[]` parameter); anything else throws PromQLError. */
-export function enforceSelector(selector: string, matchers: readonly Matcher[]): string {
-  return parser.run(Operation.EnforceSelector, selector, encodeMatchers(matchers));
+/**
+ * The Prometheus endpoint a `match[]` selector is for. 'api' (/api/v1/series, /api/v1/labels,
+ * /api/v1/label/<name>/values) refuses a selector whose matchers all match the empty string; 'federate' does not.
+ */
+export type SelectorEndpoint = 'api' | 'federate';
+
+/**
+ * Like enforce, for a single series selector (a `match[]` parameter), checked as Prometheus checks it on `endpoint`
+ * before the matchers are added; anything else throws PromQLError.
+ */
+export function enforceSelector(selector: string, matchers: readonly Matcher[], endpoint: SelectorEndpoint = 'api'): string {
+  const op = endpoint === 'federate' ? Operation.EnforceFederateSelector : Operation.EnforceSelector;
+  return parser.run(op, selector, encodeMatchers(matchers));
 }

@@ -9,7 +9,8 @@ interface ParserExports {
   format(qPtr: number, qLen: number): number;
   parse(qPtr: number, qLen: number): number;
   enforce(qPtr: number, qLen: number, mPtr: number, mLen: number): number;
-  enforce_selector(qPtr: number, qLen: number, mPtr: number, mLen: number): number;
+  /** `federate`: 1 checks the selector as /federate does, 0 as the API endpoints do. */
+  enforce_selector(qPtr: number, qLen: number, mPtr: number, mLen: number, federate: number): number;
   result_ptr(): number;
   result_len(): number;
   error_line(): number;
@@ -26,6 +27,7 @@ export enum Operation {
   Parse,
   Enforce,
   EnforceSelector,
+  EnforceFederateSelector,
 }
 
 /** The parser's input limit, in UTF-8 bytes. */
@@ -115,7 +117,10 @@ class Instance {
         status = ex.enforce(qPtr, qLen, qPtr + qLen, mLen);
         break;
       case Operation.EnforceSelector:
-        status = ex.enforce_selector(qPtr, qLen, qPtr + qLen, mLen);
+        status = ex.enforce_selector(qPtr, qLen, qPtr + qLen, mLen, 0);
+        break;
+      case Operation.EnforceFederateSelector:
+        status = ex.enforce_selector(qPtr, qLen, qPtr + qLen, mLen, 1);
         break;
     }
     return this.result(status);

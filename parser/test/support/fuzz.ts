@@ -127,13 +127,10 @@ export function checkInput(query: string, stats: FuzzStats): string | null {
         const problem = checkEnforced(tree, enforced as string, tenant);
         if (problem !== null) return problem;
       }
-      const selector = attemptCall(() => enforceSelector(query, tenant));
-      if (selector !== undefined) {
-        const selectorTree = parse(selector as string) as { type?: string };
-        if (selectorTree.type !== 'VectorSelector') return `enforceSelector gives ${JSON.stringify(selector)}, not a selector`;
-        const problem = checkEnforced(parse(query), selector as string, tenant);
-        if (problem !== null) return `enforceSelector: ${problem}`;
-      }
+    }
+    for (const tenant of [...TENANTS, []]) {
+      const problem = checkSelector(query, tenant);
+      if (problem !== null) return `enforceSelector(${JSON.stringify(query)}, ${JSON.stringify(tenant)}): ${problem}`;
     }
     if (tree === undefined) {
       stats.rejected++;
@@ -151,6 +148,34 @@ export function checkInput(query: string, stats: FuzzStats): string | null {
   }
 }
 
+/**
+ * enforceSelector for both endpoints: /federate takes every selector the API endpoints take, the same way; the output
+ * holds the tenant's matchers (enforcing it again changes nothing), and for the API endpoints it is a selector they
+ * take as it is.
+ */
+function checkSelector(query: string, tenant: readonly Matcher[]): string | null {
+  const api = attemptCall(() => enforceSelector(query, tenant, 'api'));
+  const federate = attemptCall(() => enforceSelector(query, tenant, 'federate'));
+  if (api !== undefined && federate !== api) return `for /federate gives ${JSON.stringify(federate)}, for the API ${JSON.stringify(api)}`;
+  for (const [endpoint, selector] of [['api', api], ['federate', federate]] as const) {
+    if (selector === undefined) continue;
+    const again = attemptCall(() => enforceSelector(selector as string, tenant, endpoint));
+    if (again !== selector) return `for ${endpoint} gives ${JSON.stringify(selector)}, which enforced again gives ${JSON.stringify(again)}`;
+    // Where it is also a valid query (not when it names the metric twice or matches only empty values), the tree says so.
+    const tree = attemptCall(() => parse(selector as string));
+    if (tree !== undefined) {
+      const [only, ...more] = vectorSelectors(tree);
+      if (only === undefined || more.length > 0 || (tree as { type?: string }).type !== 'VectorSelector') return `gives ${JSON.stringify(selector)}, not a selector`;
+      const missing = lacking(only, tenant);
+      if (missing !== undefined) return `gives ${JSON.stringify(selector)}, which lacks ${JSON.stringify(missing)}`;
+    }
+  }
+  if (api !== undefined && attemptCall(() => enforceSelector(api as string, [], 'api')) === undefined) {
+    return `gives ${JSON.stringify(api)}, which the API endpoints refuse`;
+  }
+  return null;
+}
+
 interface SelectorNode {
   readonly matchers: readonly Matcher[];
 }
@@ -162,10 +187,15 @@ function checkEnforced(tree: unknown, enforced: string, tenant: readonly Matcher
   const after = vectorSelectors(parse(enforced));
   if (after.length !== before.length) return `enforce gives ${JSON.stringify(enforced)}: ${after.length} selectors, the query has ${before.length}`;
   for (const selector of after) {
-    const missing = tenant.find((m) => !selector.matchers.some((s) => s.name === m.name && s.type === m.type && s.value === m.value));
+    const missing = lacking(selector, tenant);
     if (missing !== undefined) return `enforce gives ${JSON.stringify(enforced)}: a selector lacks ${JSON.stringify(missing)}`;
   }
   return null;
+}
+
+/** A tenant matcher the selector does not hold. */
+function lacking(selector: SelectorNode, tenant: readonly Matcher[]): Matcher | undefined {
+  return tenant.find((m) => !selector.matchers.some((s) => s.name === m.name && s.type === m.type && s.value === m.value));
 }
 
 function vectorSelectors(node: unknown, out: SelectorNode[] = []): SelectorNode[] {
