@@ -1,4 +1,4 @@
-import { enforce, enforceSelector, PromQLError, type Matcher } from 'promql-parser-wasm';
+import { enforce, enforceSelector, PromQLError, type Matcher, type SelectorEndpoint } from 'promql-parser-wasm';
 import { err, ok, type Result } from '../result.js';
 import type { EndpointKind } from './endpoints.js';
 import { encodeParam, type Param } from './form.js';
@@ -69,14 +69,15 @@ export function enforceParams(
     if (name === 'match[]') {
       matches++;
       try {
-        param = enforcedParam(value, matchers, true);
+        param = enforcedParam(value, matchers, kind === 'federate' ? 'federate' : 'api');
       } catch (e) {
-        return refuse(parserMessage(e));
+        // Prometheus's words: only /api/v1/series names the parameter.
+        return refuse(kind === 'series' ? `invalid parameter "match[]": ${parserMessage(e)}` : parserMessage(e));
       }
     } else if (name === 'query' && kind === 'query') {
       queries++;
       try {
-        param = enforcedParam(value, matchers, false);
+        param = enforcedParam(value, matchers, 'query');
       } catch (e) {
         return refuse(`invalid parameter "query": ${parserMessage(e)}`);
       }
@@ -120,26 +121,29 @@ const CACHEABLE_LENGTH = 4096;
 const enforced = new WeakMap<readonly Matcher[], Map<string, string>>();
 
 /** `match[]=<selector enforced>` or `query=<expression enforced>`, urlencoded as sent upstream. */
-function enforcedParam(text: string, matchers: readonly Matcher[], selector: boolean): string {
-  if (text.length > CACHEABLE_LENGTH) return enforceParam(text, matchers, selector);
+/** How a parameter is read: as a query, or as a `match[]` selector of the API or of /federate. */
+type ParsedAs = 'query' | SelectorEndpoint;
+
+function enforcedParam(text: string, matchers: readonly Matcher[], as: ParsedAs): string {
+  if (text.length > CACHEABLE_LENGTH) return enforceParam(text, matchers, as);
   let cache = enforced.get(matchers);
   if (cache === undefined) {
     cache = new Map();
     enforced.set(matchers, cache);
   }
-  // One map for both kinds: a selector key cannot collide with a query key.
-  const key = selector ? `s${text}` : `q${text}`;
+  // One map for all three: the first letter (q, a, f) keeps their keys apart.
+  const key = `${as[0]}${text}`;
   let result = cache.get(key);
   if (result === undefined) {
-    result = enforceParam(text, matchers, selector);
+    result = enforceParam(text, matchers, as);
     if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
     cache.set(key, result);
   }
   return result;
 }
 
-function enforceParam(text: string, matchers: readonly Matcher[], selector: boolean): string {
-  return selector ? encodeParam('match[]', enforceSelector(text, matchers)) : encodeParam('query', enforce(text, matchers));
+function enforceParam(text: string, matchers: readonly Matcher[], as: ParsedAs): string {
+  return as === 'query' ? encodeParam('query', enforce(text, matchers)) : encodeParam('match[]', enforceSelector(text, matchers, as));
 }
 
 const selectors = new WeakMap<readonly Matcher[], string>();

@@ -80,7 +80,7 @@ describe('enforceParams', () => {
   });
 
   it('refuses a parameter Prometheus reads once given twice', () => {
-    for (const name of ['query', 'time', 'start', 'end', 'step', 'timeout', 'limit', 'lookback_delta']) {
+    for (const name of ['query', 'time', 'start', 'end', 'step', 'timeout', 'limit', 'lookback_delta', 'metric', 'limit_per_metric']) {
       assert.match(refusal('query', [['query', 'up'], [name, '1'], [name, '1']].slice(name === 'query' ? 1 : 0) as Param[]), new RegExp(name));
     }
     assert.deepEqual(sent('query', [['query', 'up'], ['unknown', '1'], ['unknown', '2']]).length, 3);
@@ -88,11 +88,25 @@ describe('enforceParams', () => {
 
   it("refuses a bad expression or selector with the parser's message", () => {
     assert.equal(refusal('query', [['query', 'sum(']]), `invalid parameter "query": ${message(() => enforce('sum(', A))}`);
-    assert.equal(refusal('series', [['match[]', 'rate(x[1m])']]), message(() => enforceSelector('rate(x[1m])', A)));
+    assert.equal(refusal('series', [['match[]', 'rate(x[1m])']]), `invalid parameter "match[]": ${message(() => enforceSelector('rate(x[1m])', A))}`);
     assert.equal(refusal('labels', [['match[]', '{']]), message(() => enforceSelector('{', A)));
     assert.match(refusal('query', []), /^invalid parameter "query": /);
     assert.match(refusal('query', [['query', '']]), /^invalid parameter "query": /);
     assert.equal(refusal('series', [['start', '1']]), 'no match[] parameter provided');
+  });
+
+  it('checks match[] as Prometheus does on its endpoint: the API wants a non-empty matcher, /federate does not', () => {
+    const empty = 'match[] must contain at least one non-empty matcher';
+    for (const matchers of [A, []]) {
+      assert.equal(refusal('series', [['match[]', '{job=~".*"}']], matchers), `invalid parameter "match[]": ${empty}`);
+      assert.equal(refusal('labels', [['match[]', '{job=~".*"}']], matchers), empty);
+      assert.equal(refusal('labels', [['match[]', '{}']], matchers), empty);
+    }
+    assert.deepEqual(sent('federate', [['match[]', '{job=~".*"}']]), [['match[]', '{job=~".*",namespace="tenant-a"}']]);
+    assert.deepEqual(sent('federate', [['match[]', '{job=~".*"}']], []), [['match[]', '{job=~".*"}']]);
+    // Prometheus federates nothing for {}; with the tenant's matchers added it would federate all theirs.
+    assert.deepEqual(sent('federate', [['match[]', '{}']], []), [['match[]', '{}']]);
+    assert.match(refusal('federate', [['match[]', '{}']]), /match\[\] must contain at least one matcher/);
   });
 
   it('sends tenant-id principals (no matchers) the parsed, canonical query, and adds no selector', () => {
