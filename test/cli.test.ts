@@ -74,6 +74,9 @@ describe('promgate CLI', () => {
     assert.deepEqual(r, { status: 0, stdout: `${enforce('sum(rate(http_requests_total[5m]))', matchers)}\n`, stderr: '' });
     const selector = cli(['enforce', '--selector', '--label', 'team=x', 'up']);
     assert.equal(selector.stdout, `${enforceSelector('up', [{ name: 'team', type: '=', value: 'x' }])}\n`);
+    assert.equal(cli(['enforce', '--selector', '--label', 'team=x', '{job=~".*"}']).status, 1);
+    assert.equal(cli(['enforce', '--selector', '--federate', '--label', 'team=x', '{job=~".*"}']).stdout, '{job=~".*",team="x"}\n');
+    assert.equal(cli(['enforce', '--federate', '--label', 'team=x', 'up']).status, 2);
     const bad = cli(['enforce', '--namespace', 'a', 'sum(']);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /^error: .*parse error/);

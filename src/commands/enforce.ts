@@ -18,6 +18,7 @@ interface EnforceFlags {
   label: Record<string, string[]>;
   namespaceLabel: string;
   selector?: true;
+  federate?: true;
 }
 
 /** `promgate enforce`: prints a query as promgate sends it upstream for a tenant, to see what a user gets. */
@@ -29,8 +30,10 @@ export function register(program: Command): void {
     .option('--namespace <a,b>', 'namespace granted (comma-separated, repeatable)', namespaceList, [])
     .option('--label <name=value>', 'label value granted (repeatable; repeat a name for several values)', label, {})
     .option('--namespace-label <name>', 'the label that holds the namespace', 'namespace')
-    .option('--selector', 'QUERY is a series selector (match[] of series, labels, federate)')
+    .option('--selector', 'QUERY is a series selector, checked as match[] of series and labels')
+    .option('--federate', 'with --selector: checked as match[] of /federate, which takes {job=~".*"}')
     .action((query: string, flags: EnforceFlags, command: Command) => {
+      if (flags.federate && !flags.selector) return command.error('error: --federate goes with --selector', { exitCode: 2 });
       const matchers = tenantMatchers({ namespaces: flags.namespace, labels: flags.label }, flags.namespaceLabel);
       if (matchers.length === 0) {
         return command.error('error: no --namespace or --label grants anything: promgate would refuse this tenant (403)', {
@@ -38,7 +41,10 @@ export function register(program: Command): void {
         });
       }
       try {
-        process.stdout.write(`${flags.selector ? enforceSelector(query, matchers) : enforce(query, matchers)}\n`);
+        const enforced = flags.selector
+          ? enforceSelector(query, matchers, flags.federate ? 'federate' : 'api')
+          : enforce(query, matchers);
+        process.stdout.write(`${enforced}\n`);
       } catch (e) {
         if (!(e instanceof PromQLError)) throw e;
         process.stderr.write(`error: ${e.message}\n`);
