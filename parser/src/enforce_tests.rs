@@ -1,9 +1,10 @@
 //! Test tables for enforcement: every place a vector selector can stand, values that
-//! need escaping, the absent() label fix, series selectors and the matcher encoding.
+//! need escaping, the absent() label fix, series selectors, the matcher encoding and the
+//! limit on the enforced text.
 
 use crate::{
-    decode_matchers, enforce, enforce_selector, format, matcher, parse_json, MatchOp, Matcher,
-    SelectorUse,
+    decode_matchers, enforce, enforce_selector, format, matcher, parse_expr, parse_json,
+    printer::Printer, MatchOp, Matcher, SelectorUse, MAX_ENFORCED_BYTES,
 };
 
 fn ns(value: &'static str) -> Vec<Matcher<'static>> {
@@ -390,4 +391,81 @@ fn cost_stays_linear_in_long_label_lists() {
             .join(",")
     );
     assert!(format(q.as_bytes()).is_ok());
+}
+
+const TOO_LARGE: &str = "query too large once enforced: over 16777216 bytes";
+
+/// 40 namespaces as one regex of 799 bytes, `tenant-namespace-00|…|tenant-namespace-39`.
+fn forty_namespaces() -> String {
+    let names: Vec<String> = (0..40)
+        .map(|i| format!("tenant-namespace-{:02}", i))
+        .collect();
+    names.join("|")
+}
+
+#[test]
+fn enforced_text_over_the_limit_is_refused() {
+    // 512 Ki one-letter selectors: 409 MiB once each holds the 799-byte matcher.
+    let q = vec!["a"; 512 * 1024].join("+");
+    let namespaces = forty_namespaces();
+    let m = [matcher(b"namespace", MatchOp::Regex, namespaces.as_bytes()).unwrap()];
+    let e = enforce(q.as_bytes(), &m).unwrap_err();
+    assert_eq!(e.render(q.as_bytes()), TOO_LARGE);
+    assert_eq!(
+        e.line_col(q.as_bytes()),
+        None,
+        "about the whole text, not a place in it"
+    );
+    assert_eq!(
+        enforced(&q, &ns("a")).len(),
+        512 * 1024 * 19 - 3,
+        "under the limit"
+    );
+    assert_eq!(
+        format(q.as_bytes()).unwrap(),
+        vec!["a"; 512 * 1024].join(" + "),
+        "format has no such limit"
+    );
+}
+
+#[test]
+fn the_limit_is_on_the_whole_text_and_inclusive() {
+    // Many selectors, the last one with a long name, so that the limit falls on its last byte.
+    let head = vec!["a"; 100_000].join(" + ");
+    let with_name = |n: usize| format!("{} + {}", head, "b".repeat(n));
+    let short = enforced(&with_name(1), &ns("a")).len();
+    let exact = with_name(1 + MAX_ENFORCED_BYTES - short);
+    assert_eq!(enforced(&exact, &ns("a")).len(), MAX_ENFORCED_BYTES);
+    let over = with_name(2 + MAX_ENFORCED_BYTES - short);
+    let e = enforce(over.as_bytes(), &ns("a")).unwrap_err();
+    assert_eq!(e.render(over.as_bytes()), TOO_LARGE);
+}
+
+#[test]
+fn selectors_have_the_same_limit_on_both_endpoints() {
+    let suffix = "{namespace=\"a\"}".len();
+    for endpoint in [SelectorUse::Api, SelectorUse::Federate] {
+        let exact = "a".repeat(MAX_ENFORCED_BYTES - suffix);
+        let got = enforce_selector(exact.as_bytes(), &ns("a"), endpoint).unwrap();
+        assert_eq!(got.len(), MAX_ENFORCED_BYTES);
+        let over = "a".repeat(MAX_ENFORCED_BYTES - suffix + 1);
+        let e = enforce_selector(over.as_bytes(), &ns("a"), endpoint).unwrap_err();
+        assert_eq!(e.render(over.as_bytes()), TOO_LARGE);
+    }
+}
+
+#[test]
+fn printing_stops_once_past_the_limit() {
+    let m = ns("a");
+    for (q, printed) in [
+        ("a + b + c", "a{namespace=\"a\"} + b{namespace=\"a\"}"),
+        ("f(a, b, c)", "f(a{namespace=\"a\"}, b{namespace=\"a\"})"),
+        ("a + sum(b) + c", "a{namespace=\"a\"} + sum()"),
+    ] {
+        let e = parse_expr(q.as_bytes()).unwrap();
+        let mut p = Printer::new(0, &m, 20);
+        p.expr(&e);
+        assert!(p.over_limit(), "{}", q);
+        assert_eq!(p.into_string(), printed, "{}", q);
+    }
 }

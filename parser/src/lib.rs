@@ -38,6 +38,31 @@ fn check_size(input: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Enforced queries and selectors longer than this are refused. Every vector selector is
+/// printed with every extra matcher, so the text grows as selectors × matcher length (a
+/// 1 MiB `a+a+…` with an 799-byte matcher would be 409 MiB); printing stops at the limit.
+/// As large as the input limit, and more than Prometheus takes (a form body over 10 MiB
+/// and a URL over 1 MiB are refused), so no query an upstream would run is refused.
+pub const MAX_ENFORCED_BYTES: usize = 16 * 1024 * 1024;
+
+/// The text `print` writes with `extra` added to every selector, unless it is longer than
+/// MAX_ENFORCED_BYTES.
+fn print_enforced(
+    extra: &[Matcher<'_>],
+    input_len: usize,
+    print: impl FnOnce(&mut printer::Printer),
+) -> Result<String> {
+    let mut p = printer::Printer::new(input_len + 64 * extra.len(), extra, MAX_ENFORCED_BYTES);
+    print(&mut p);
+    if p.over_limit() {
+        return Err(Error::plain(format!(
+            "query too large once enforced: over {} bytes",
+            MAX_ENFORCED_BYTES
+        )));
+    }
+    Ok(p.into_string())
+}
+
 /// The first byte that is not UTF-8, as an error.
 fn check_utf8(input: &[u8]) -> Result<()> {
     match std::str::from_utf8(input) {
@@ -75,7 +100,7 @@ pub fn parse_expr(query: &[u8]) -> Result<Expr<'_>> {
 /// Canonical PromQL text of `query`.
 pub fn format(query: &[u8]) -> Result<String> {
     let e = parse_expr(query)?;
-    Ok(printer::print(&e, &[], query.len()))
+    Ok(printer::print(&e, query.len()))
 }
 
 /// The syntax tree of `query` as JSON.
@@ -97,7 +122,7 @@ pub fn matcher<'a>(name: &'a [u8], op: MatchOp, value: &'a [u8]) -> Result<Match
 pub fn enforce(query: &[u8], extra: &[Matcher<'_>]) -> Result<String> {
     let mut e = parse_expr(query)?;
     enforce::enforce_expr(&mut e, extra)?;
-    Ok(printer::print(&e, extra, query.len() + 64 * extra.len()))
+    print_enforced(extra, query.len(), |p| p.expr(&e))
 }
 
 /// A single series selector (a `match[]` value) with `extra` appended, checked as
@@ -112,9 +137,7 @@ pub fn enforce_selector(
     let vs = p.parse_selector().map_err(|e| prefer_utf8_error(selector, e))?;
     refuse_bad_comment(&p)?;
     check::check_match_selector(&vs, endpoint, !extra.is_empty())?;
-    let mut p = printer::Printer::new(selector.len() + 64 * extra.len(), extra);
-    p.selector(&vs);
-    Ok(p.into_string())
+    print_enforced(extra, selector.len(), |p| p.selector(&vs))
 }
 
 /// Decodes the ABI's matcher records: u8 type, u32 LE name length, name, u32 LE value

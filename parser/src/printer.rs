@@ -9,7 +9,7 @@ use crate::strings::{push_ascii, write_quoted};
 use crate::token::Kind;
 
 pub struct Printer<'e> {
-    pub out: String,
+    out: String,
     /// Matchers every selector is printed with, in addition to its own (enforcement).
     /// Printing them instead of adding them to the tree saves copying them per selector.
     extra: &'e [Matcher<'e>],
@@ -19,17 +19,28 @@ pub struct Printer<'e> {
     spans: Vec<(usize, usize, usize)>,
     /// Set while printing an operand that a binary operator follows (see `offset`).
     operator_follows: bool,
+    /// Printing stops once the text is longer than this (see `over_limit`).
+    limit: usize,
 }
 
 impl<'e> Printer<'e> {
-    pub fn new(capacity: usize, extra: &'e [Matcher<'e>]) -> Printer<'e> {
+    /// `size_hint`: the expected length of the text; `limit`: see `over_limit`.
+    pub fn new(size_hint: usize, extra: &'e [Matcher<'e>], limit: usize) -> Printer<'e> {
         Printer {
-            out: String::with_capacity(capacity),
+            out: String::with_capacity(size_hint + size_hint / 4 + 16),
             extra,
             scratch: String::with_capacity(256),
             spans: Vec::with_capacity(8),
             operator_follows: false,
+            limit,
         }
+    }
+
+    /// Whether the text is longer than the limit. Then the rest of the tree is skipped, so
+    /// text that is to be refused costs no more to print than the limit, however many
+    /// selectors would still get the extra matchers.
+    pub fn over_limit(&self) -> bool {
+        self.out.len() > self.limit
     }
 
     pub fn into_string(self) -> String {
@@ -37,6 +48,9 @@ impl<'e> Printer<'e> {
     }
 
     pub fn expr(&mut self, e: &Expr<'_>) {
+        if self.over_limit() {
+            return;
+        }
         match e {
             Expr::Number(n) => self.number(n),
             Expr::String { val, .. } => write_quoted(&mut self.out, val),
@@ -72,6 +86,9 @@ impl<'e> Printer<'e> {
                 push_ascii(&mut self.out, c.name);
                 self.out.push('(');
                 for (i, a) in c.args.iter().enumerate() {
+                    if self.over_limit() {
+                        break;
+                    }
                     if i > 0 {
                         self.out.push_str(", ");
                     }
@@ -100,6 +117,9 @@ impl<'e> Printer<'e> {
                 self.operator_follows = true;
                 self.expr(&b.first);
                 for (i, s) in b.steps.iter().enumerate() {
+                    if self.over_limit() {
+                        break;
+                    }
                     self.operator_follows = outer || i + 1 < b.steps.len();
                     self.out.push(' ');
                     self.out.push_str(s.op.canonical().unwrap_or(""));
@@ -343,9 +363,9 @@ fn write_label_name(out: &mut String, name: &[u8]) {
     }
 }
 
-/// The text of `e`, every selector printed with `extra` added.
-pub fn print(e: &Expr<'_>, extra: &[Matcher<'_>], size_hint: usize) -> String {
-    let mut p = Printer::new(size_hint + size_hint / 4 + 16, extra);
+/// The text of `e`, without limit.
+pub fn print(e: &Expr<'_>, size_hint: usize) -> String {
+    let mut p = Printer::new(size_hint, &[], usize::MAX);
     p.expr(e);
     p.into_string()
 }

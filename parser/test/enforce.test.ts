@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { enforce, enforceSelector, format, parse, PromQLError, quoteRegex, type Matcher } from '../ts/index.js';
 import { goQuote } from './support/corpus.js';
+import { FORTY_NAMESPACES, selectorChain } from './support/blow-up.js';
 import { attempt } from './support/outcome.js';
 import { balancedSum } from './support/queries.js';
 
@@ -312,6 +313,36 @@ describe('hostile input', () => {
       assert.throws(() => enforce(query, NS), (e: unknown) => e instanceof PromQLError && /too large/.test(e.message));
     }
     assert.equal(enforce('foo', NS), 'foo{namespace="a"}', 'the parser works after refusing them');
+  });
+
+  describe('an enforced text over 16 MiB is refused', () => {
+    const TOO_LARGE = 'query too large once enforced: over 16777216 bytes';
+    const LIMIT = 16 * 1024 * 1024;
+    const refusedAsTooLarge = (e: unknown): boolean => e instanceof PromQLError && e.message === TOO_LARGE && e.position === undefined;
+    // Once enforced, a selector `a` is `a{namespace="a"}`.
+    const ENFORCED_SUFFIX = '{namespace="a"}'.length;
+
+    test('a 1 MiB query of selectors with an 799-byte matcher (409 MiB once enforced)', () => {
+      const query = selectorChain(512 * 1024);
+      assert.throws(() => enforce(query, FORTY_NAMESPACES), refusedAsTooLarge);
+      assert.equal(format(query), selectorChain(512 * 1024, ' + '), 'format has no such limit');
+      assert.equal(enforce(query, NS).length, 512 * 1024 * 19 - 3, 'the same query with a short matcher is under the limit');
+    });
+
+    test('enforce: 16 MiB exactly is accepted, one byte more is refused', () => {
+      const atLimit = 'a'.repeat(LIMIT - ENFORCED_SUFFIX);
+      assert.equal(enforce(atLimit, NS), `${atLimit}{namespace="a"}`);
+      assert.throws(() => enforce(`${atLimit}a`, NS), refusedAsTooLarge);
+      assert.equal(enforce('foo', NS), 'foo{namespace="a"}', 'the parser works after refusing it');
+    });
+
+    for (const endpoint of ['api', 'federate'] as const) {
+      test(`enforceSelector for ${endpoint}: 16 MiB exactly is accepted, one byte more is refused`, () => {
+        const atLimit = 'a'.repeat(LIMIT - ENFORCED_SUFFIX);
+        assert.equal(enforceSelector(atLimit, NS, endpoint), `${atLimit}{namespace="a"}`);
+        assert.throws(() => enforceSelector(`${atLimit}a`, NS, endpoint), refusedAsTooLarge);
+      });
+    }
   });
 
   test('a string that is not UTF-8 (lone surrogates) is refused as invalid UTF-8', () => {

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { format, parse, PromQLError } from '../ts/index.js';
 import { readFileSync } from 'node:fs';
+import { encodeMatchers } from '../ts/matchers.js';
+import { FORTY_NAMESPACES, selectorChain } from './support/blow-up.js';
 import { MAX_RETAINED_MEMORY_BYTES, Operation, Parser } from '../ts/runtime.js';
 
 // A stand-in module with the parser's ABI, assembled with binaryen's wasm-as from:
@@ -47,4 +49,13 @@ test('a query that grows the module memory past the bound does not keep that mem
   assert.throws(() => parser.run(Operation.Format, hostile, null), /missing closing \)/);
   assert.ok(parser.retainedMemoryBytes() <= MAX_RETAINED_MEMORY_BYTES, `${parser.retainedMemoryBytes()} bytes retained`);
   assert.equal(parser.run(Operation.Format, 'up', null), 'up');
+});
+
+test('refusing a query that enforcement would blow up keeps the module memory under the bound', () => {
+  const parser = new Parser(new WebAssembly.Module(readFileSync(new URL('../promql_parser.wasm', import.meta.url))));
+  // 128 Ki selectors in 256 KiB: 102 MiB once each holds the 799-byte matcher, were printing not stopped at 16 MiB.
+  const query = selectorChain(128 * 1024);
+  assert.throws(() => parser.run(Operation.Enforce, query, encodeMatchers(FORTY_NAMESPACES)), /^PromQLError: query too large once enforced/);
+  const retained = parser.retainedMemoryBytes();
+  assert.ok(retained > 0 && retained <= MAX_RETAINED_MEMORY_BYTES, `${retained} bytes retained (0: the instance was dropped as too large)`);
 });
