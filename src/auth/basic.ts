@@ -25,10 +25,18 @@ interface Account {
 /** Entries by username, in file order: one name may have several passwords, each with its own grant. */
 type Accounts = ReadonlyMap<string, readonly Account[]>;
 
+/** One load of the users file. */
+interface Users {
+  readonly accounts: Accounts;
+  /** Where the file holds bcrypt hashes, the hash a refusal that checked none is checked against (see decoyFor). */
+  readonly decoy: StoredPassword | undefined;
+}
+
 /**
  * Basic authentication against a hot-reloaded users file. Each request reads the accounts once, at its start,
  * so a reload in the middle of a bcrypt check cannot mix two files. Where a username has several entries, the
- * first one (in file order) whose password matches decides.
+ * first one (in file order) whose password matches decides. When bcrypt's queue is full, a credential that needs
+ * bcrypt gets 429 at once; one already verified never waits for it.
  */
 export async function createBasicAuthenticator(
   options: BasicAuthOptions,
@@ -36,7 +44,7 @@ export async function createBasicAuthenticator(
   verifier: PasswordVerifier = new PasswordVerifier(),
 ): Promise<Result<Authenticator, string>> {
   const logger = deps.logger.child({ auth: 'basic' });
-  const watched = await watchFile<Accounts>(
+  const watched = await watchFile<Users>(
     {
       file: options.file,
       intervalMinutes: options.reloadIntervalMinutes,
@@ -50,7 +58,10 @@ export async function createBasicAuthenticator(
             logger.warn(`${user.where}: ${user.username} has no namespace and no labels, so gets 403`);
           }
         }
-        return ok(indexAccounts(parsed.value.users, options.namespaceLabel));
+        return ok({
+          accounts: indexAccounts(parsed.value.users, options.namespaceLabel),
+          decoy: verifier.decoyFor(parsed.value.users.map((user) => user.password)),
+        });
       },
     },
     deps,
@@ -64,26 +75,35 @@ export async function createBasicAuthenticator(
     const credentials = readBasicCredentials(raw);
     if (!credentials) return refuse(401, 'malformed Basic credentials');
     const { user, password } = credentials;
-    const accounts = users.current().get(user) ?? [];
-    // The cheap checks (plain passwords, cached bcrypt credentials) answer without a promise, in file order,
+    const { accounts: byName, decoy } = users.current();
+    const accounts = byName.get(user) ?? [];
+    // The cheap checks (plain passwords, remembered bcrypt answers) answer without a promise, in file order,
     // until an entry needs bcrypt: from there on, the slow path keeps the order.
+    let checkedBcrypt = false;
     for (let index = 0; index < accounts.length; index++) {
       const account = accounts[index]!;
       const verdict = verifier.check(user, password, account.password);
       if (verdict === true) return admit(user, account);
       if (verdict === undefined) return verifySlowly(user, password, accounts.slice(index));
+      if (account.password.kind === 'bcrypt') checkedBcrypt = true;
     }
-    return refuse(401, accounts.length === 0 ? `unknown user ${JSON.stringify(user)}` : `wrong password for ${JSON.stringify(user)}`);
+    const reason = accounts.length === 0 ? `unknown user ${JSON.stringify(user)}` : `wrong password for ${JSON.stringify(user)}`;
+    // A refusal that checked no bcrypt hash (an unknown name, a plain password) checks the decoy instead, so that it
+    // costs what a wrong bcrypt password costs, and its timing tells nothing of which names exist.
+    if (checkedBcrypt || decoy === undefined || verifier.check(user, password, decoy) !== undefined) return refuse(401, reason);
+    return verifier.verify(user, password, decoy).then((verdict) => (verdict === 'busy' ? busy() : refuse(401, reason)));
   };
 
   const verifySlowly = async (user: string, password: string, accounts: readonly Account[]): Promise<AuthOutcome> => {
     for (const account of accounts) {
-      if (await verifier.verify(user, password, account.password)) return admit(user, account);
+      const verdict = await verifier.verify(user, password, account.password);
+      if (verdict === 'busy') return busy();
+      if (verdict) return admit(user, account);
     }
     return refuse(401, `wrong password for ${JSON.stringify(user)}`);
   };
 
-  return ok({ authenticate, close: () => users.close() });
+  return ok({ authenticate, close: () => Promise.all([users.close(), verifier.close()]).then(() => undefined) });
 }
 
 function indexAccounts(entries: readonly UserEntry[], namespaceLabel: string): Accounts {
@@ -123,6 +143,11 @@ function admit(user: string, account: Account): AuthOutcome {
   return refuse(403, `${JSON.stringify(user)} has no namespace and no labels`);
 }
 
-function refuse(status: 401 | 403, reason: string, challenge?: string): AuthOutcome {
+/** Nothing was checked: too many bcrypt runs were waiting already. The caller may try again shortly. */
+function busy(): AuthOutcome {
+  return refuse(429, 'too many password checks waiting for bcrypt');
+}
+
+function refuse(status: 401 | 403 | 429, reason: string, challenge?: string): AuthOutcome {
   return challenge === undefined ? { ok: false, status, reason } : { ok: false, status, reason, challenge };
 }

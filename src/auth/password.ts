@@ -1,6 +1,6 @@
 import { hash as hashOnce, randomBytes, timingSafeEqual } from 'node:crypto';
-import { compare as bcryptCompare } from 'bcryptjs';
 import { err, ok, type Result } from '../result.js';
+import { BcryptGate, type BcryptGateOptions } from './bcrypt.js';
 import { LruSet } from './lru.js';
 
 /** A password as the users file stores it: a bcrypt hash, or plain text (k8spin's format). */
@@ -9,6 +9,7 @@ export type StoredPassword = { readonly kind: 'bcrypt'; readonly hash: string } 
 const BCRYPT_PREFIX = /^\$2[abxy]?\$/;
 // $2<minor>$<cost>$<22 characters of salt><31 characters of hash>, in bcrypt's own base64 alphabet.
 const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
+const BCRYPT_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /**
  * Reads a stored password. Anything that starts like a bcrypt hash must be a well-formed one: taking a
@@ -23,55 +24,110 @@ export function parseStoredPassword(value: string): Result<StoredPassword, strin
 export interface PasswordVerifierOptions {
   /** How many verified credentials to remember. */
   readonly cacheSize?: number;
-  /** The bcrypt comparison; tests pass a counting one. */
-  readonly bcryptCompare?: (password: string, hash: string) => Promise<boolean>;
+  /** How many refused credentials to remember (apart from the verified ones, so refusals cannot evict them). */
+  readonly refusedCacheSize?: number;
+  /** How bcrypt runs: how many at once, how many may wait, and (for tests) the comparison itself. */
+  readonly bcrypt?: BcryptGateOptions;
 }
+
+/** A check's answer: 'busy' when bcrypt had to run but too many runs were waiting, so nothing was checked. */
+export type Verdict = boolean | 'busy';
 
 /**
  * Checks passwords against stored ones. bcrypt is slow on purpose, and Grafana sends the same credential with
- * every panel, so a verified credential is remembered in a bounded LRU. The cache keys are keyed digests (see
- * `digest`) over user, password and stored hash: the cache never holds a password, and an entry stops matching
- * as soon as the stored hash changes. Only successes are cached.
+ * every panel, so answers are remembered in two bounded LRUs: verified credentials, and refused ones (a bcrypt
+ * answer never changes for the same password and hash, so a refusal stays true for as long as it is remembered;
+ * without it, repeating one wrong password would cost bcrypt every time). The cache keys are keyed digests (see
+ * `digest`) over user, password and stored hash: the caches never hold a password, and an entry stops matching as
+ * soon as the stored hash changes. bcrypt runs through a `BcryptGate`, off the event loop and a bounded number at
+ * a time; a remembered answer never waits for it.
  */
 export class PasswordVerifier {
   private readonly key = randomBytes(32).toString('hex');
   /** The digests of stored plain passwords, worked out once per users-file entry rather than per request. */
   private readonly plainDigests = new WeakMap<StoredPassword, Buffer>();
   private readonly verified: LruSet;
+  private readonly refused: LruSet;
   private readonly inFlight = new Map<string, Promise<boolean>>();
-  private readonly bcryptCompare: (password: string, hash: string) => Promise<boolean>;
+  private readonly gate: BcryptGate;
+  /** Decoy hashes by cost, made once so that a reload does not change them (see `decoyFor`). */
+  private readonly decoys = new Map<string, StoredPassword>();
 
   constructor(options: PasswordVerifierOptions = {}) {
     this.verified = new LruSet(options.cacheSize ?? 10_000);
-    this.bcryptCompare = options.bcryptCompare ?? bcryptCompare;
+    this.refused = new LruSet(options.refusedCacheSize ?? 10_000);
+    this.gate = new BcryptGate(options.bcrypt);
   }
 
   /**
-   * The answer when it is cheap: true or false for a plain password or a cached bcrypt credential,
+   * The answer when it is cheap: true or false for a plain password or a remembered bcrypt answer,
    * undefined when bcrypt has to run (then call `verify`).
    */
   check(user: string, password: string, stored: StoredPassword): boolean | undefined {
     if (stored.kind === 'plain') return this.equalInConstantTime(password, stored);
-    return this.verified.has(this.cacheKey(user, password, stored.hash)) ? true : undefined;
+    return this.remembered(this.cacheKey(user, password, stored.hash));
   }
 
-  /** The full check. Concurrent requests with the same new credential share one bcrypt run. */
-  async verify(user: string, password: string, stored: StoredPassword): Promise<boolean> {
-    const quick = this.check(user, password, stored);
-    if (quick !== undefined || stored.kind === 'plain') return quick ?? false;
+  /**
+   * The full check. Concurrent requests with the same new credential share one bcrypt run; 'busy' when the run
+   * could not even wait its turn.
+   */
+  async verify(user: string, password: string, stored: StoredPassword): Promise<Verdict> {
+    if (stored.kind === 'plain') return this.equalInConstantTime(password, stored);
     const key = this.cacheKey(user, password, stored.hash);
+    const known = this.remembered(key);
+    if (known !== undefined) return known;
     let pending = this.inFlight.get(key);
     if (pending === undefined) {
-      pending = this.runBcrypt(key, password, stored.hash);
+      const run = this.gate.compare(password, stored.hash);
+      if (run === undefined) return 'busy';
+      pending = this.remember(key, run);
       this.inFlight.set(key, pending);
     }
     return pending;
   }
 
-  private async runBcrypt(key: string, password: string, hash: string): Promise<boolean> {
+  /**
+   * A bcrypt hash no password is known to match, at the most common cost among `stored`'s hashes; undefined when
+   * none is a bcrypt hash. Checking an unknown username's password against it costs what a real check costs, so the time
+   * of a refusal does not tell which usernames exist. The same cost always gives the same decoy, so that refusals
+   * remembered for it survive a reload as those of real users do.
+   */
+  decoyFor(stored: readonly StoredPassword[]): StoredPassword | undefined {
+    const costs = new Map<string, number>();
+    for (const password of stored) {
+      if (password.kind === 'bcrypt') {
+        const cost = password.hash.slice(4, 6);
+        costs.set(cost, (costs.get(cost) ?? 0) + 1);
+      }
+    }
+    let cost: string | undefined;
+    for (const [candidate, count] of costs) if (cost === undefined || count > costs.get(cost)!) cost = candidate;
+    if (cost === undefined) return undefined;
+    let decoy = this.decoys.get(cost);
+    if (decoy === undefined) {
+      // 53 random characters of bcrypt's alphabet: a salt and a hash that nothing was ever hashed to.
+      const tail = Array.from(randomBytes(53), (byte) => BCRYPT_ALPHABET[byte % 64]).join('');
+      decoy = Object.freeze({ kind: 'bcrypt', hash: `$2b$${cost}$${tail}` });
+      this.decoys.set(cost, decoy);
+    }
+    return decoy;
+  }
+
+  /** Stops bcrypt's worker threads. */
+  close(): Promise<void> {
+    return this.gate.close();
+  }
+
+  private remembered(key: string): boolean | undefined {
+    if (this.verified.has(key)) return true;
+    return this.refused.has(key) ? false : undefined;
+  }
+
+  private async remember(key: string, run: Promise<boolean>): Promise<boolean> {
     try {
-      const matches = await this.bcryptCompare(password, hash);
-      if (matches) this.verified.add(key);
+      const matches = await run;
+      (matches ? this.verified : this.refused).add(key);
       return matches;
     } finally {
       this.inFlight.delete(key);

@@ -14,7 +14,8 @@ export type AuthOutcome =
   | { ok: true; principal: Principal }
   | {
       ok: false;
-      status: 401 | 403;
+      /** 429: the credential could not be checked now (too many bcrypt runs waiting); the caller may retry. */
+      status: 401 | 403 | 429;
       /** Logged, never sent to the caller: it may say which check failed. */
       reason: string;
       /** A WWW-Authenticate value, sent only when the caller sent no credentials at all. */

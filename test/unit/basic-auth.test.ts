@@ -28,15 +28,20 @@ describe('createBasicAuthenticator', () => {
   });
 
   let count = 0;
-  async function authenticatorFor(text: string, namespaceLabel = 'namespace'): Promise<{ auth: Authenticator; file: string; deps: RecordingDeps }> {
+  async function authenticatorFor(
+    text: string,
+    namespaceLabel = 'namespace',
+    verifier = new PasswordVerifier({
+      bcrypt: {
+        compare: (password, hash) => {
+          bcryptRuns += 1;
+          return compare(password, hash);
+        },
+      },
+    }),
+  ): Promise<{ auth: Authenticator; file: string; deps: RecordingDeps }> {
     const file = join(dir.path, `users-${++count}.yaml`);
     await writeFile(file, text);
-    const verifier = new PasswordVerifier({
-      bcryptCompare: (password, hash) => {
-        bcryptRuns += 1;
-        return compare(password, hash);
-      },
-    });
     const deps = recordingDeps();
     const created = await createBasicAuthenticator({ file, reloadIntervalMinutes: 0, namespaceLabel }, deps, verifier);
     if (!created.ok) assert.fail(created.error);
@@ -164,6 +169,82 @@ describe('createBasicAuthenticator', () => {
     assert.equal(bcryptRuns - before, 1);
     const wrong = await outcome(auth, basic('alice', 's3cret'));
     assert.equal(!wrong.ok && wrong.status, 401);
+  });
+
+  it('makes a refusal that checked no bcrypt hash (unknown name, plain password) check a decoy of the same cost', async () => {
+    const compared: string[] = [];
+    const verifier = new PasswordVerifier({ bcrypt: { compare: (password, hash) => (compared.push(hash), compare(password, hash)) } });
+    const aliceHash = hashSync('right', 4);
+    const text = `users:\n  - {username: alice, password: "${aliceHash}", namespace: a}\n  - {username: carol, password: plain, namespace: c}\n`;
+    const { auth } = await authenticatorFor(text, 'namespace', verifier);
+    const refusals = [basic('nobody', 'x'), basic('carol', 'wrong'), basic('alice', 'wrong')];
+    for (const authorization of refusals) {
+      const result = auth.authenticate(headers(authorization));
+      assert.ok(result instanceof Promise, `${authorization}: the first refusal waits for bcrypt`);
+      const refused = await result;
+      assert.deepEqual(refused.ok ? 'admitted' : refused.status, 401, authorization);
+    }
+    const [decoy, decoyAgain, alices] = compared;
+    assert.equal(compared.length, 3);
+    assert.match(decoy!, /^\$2b\$04\$/, "the decoy has the file's cost");
+    assert.equal(decoyAgain, decoy);
+    assert.notEqual(decoy, aliceHash);
+    assert.equal(alices, aliceHash);
+    // Tried again, every one of them is refused from memory, at once: known and unknown names alike.
+    for (const authorization of refusals) {
+      const again = auth.authenticate(headers(authorization));
+      assert.deepEqual(again instanceof Promise ? 'waited' : again.ok ? 'admitted' : again.status, 401, authorization);
+    }
+    const carol = auth.authenticate(headers(basic('carol', 'plain')));
+    assert.ok(!(carol instanceof Promise) && carol.ok, 'a right plain password is admitted at once');
+    assert.equal(compared.length, 3);
+  });
+
+  it('refuses unknown names at once, with no bcrypt, when the file holds no bcrypt hash', async () => {
+    const runs = bcryptRuns;
+    const { auth } = await authenticatorFor('users:\n  - {username: carol, password: plain, namespace: c}\n');
+    for (const authorization of [basic('nobody', 'x'), basic('carol', 'wrong')]) {
+      const result = auth.authenticate(headers(authorization));
+      assert.deepEqual(result instanceof Promise ? 'waited' : result.ok ? 'admitted' : result.status, 401, authorization);
+    }
+    assert.equal(bcryptRuns, runs);
+  });
+
+  it("gives 429 at once while bcrypt's queue is full, known and unknown names alike; a verified credential never waits", async () => {
+    const held: Array<() => void> = [];
+    const verifier = new PasswordVerifier({
+      bcrypt: {
+        concurrency: 1,
+        maxWaiting: 1,
+        compare: async (password, hash) => {
+          await new Promise<void>((resolve) => held.push(resolve));
+          return compare(password, hash);
+        },
+      },
+    });
+    const finishAll = async () => {
+      for (let idle = 0; idle < 3; idle++) {
+        while (held.length > 0) held.shift()!();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    const text = `users:\n  - {username: alice, password: "${hashSync('right', 4)}", namespace: a}\n  - {username: carol, password: plain, namespace: c}\n`;
+    const { auth } = await authenticatorFor(text, 'namespace', verifier);
+    const warm = outcome(auth, basic('alice', 'right'));
+    await finishAll();
+    assert.equal((await warm).ok, true);
+
+    const pending = [outcome(auth, basic('alice', 'wrong-1')), outcome(auth, basic('alice', 'wrong-2'))];
+    for (const authorization of [basic('alice', 'wrong-3'), basic('nobody', 'x'), basic('carol', 'wrong')]) {
+      const result = await outcome(auth, authorization);
+      assert.deepEqual(result.ok ? 'admitted' : [result.status, result.challenge], [429, undefined], authorization);
+    }
+    for (const authorization of [basic('alice', 'right'), basic('carol', 'plain')]) {
+      const result = auth.authenticate(headers(authorization));
+      assert.ok(!(result instanceof Promise) && result.ok, `${authorization} is admitted without waiting`);
+    }
+    await finishAll();
+    assert.deepEqual((await Promise.all(pending)).map((r) => (r.ok ? 'admitted' : r.status)), [401, 401]);
   });
 
   it('picks the first matching entry in file order, with bcrypt and plain passwords mixed', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compare, hashSync } from 'bcryptjs';
-import { PasswordVerifier, parseStoredPassword, type StoredPassword } from '../../src/auth/password.js';
+import { PasswordVerifier, parseStoredPassword, type PasswordVerifierOptions, type StoredPassword } from '../../src/auth/password.js';
 import { LruSet } from '../../src/auth/lru.js';
 
 // Cost 4: the lowest bcrypt allows, so the suite stays fast; the code path is the same at any cost.
@@ -9,16 +9,42 @@ const bcrypt = (password: string): StoredPassword => ({ kind: 'bcrypt', hash: ha
 const plain = (text: string): StoredPassword => ({ kind: 'plain', text });
 
 /** A verifier whose bcrypt runs are counted: the real comparison, observed. */
-function countingVerifier(cacheSize?: number): { verifier: PasswordVerifier; runs: () => number } {
+function countingVerifier(options: PasswordVerifierOptions = {}): { verifier: PasswordVerifier; runs: () => number } {
   let runs = 0;
   const verifier = new PasswordVerifier({
-    ...(cacheSize !== undefined && { cacheSize }),
-    bcryptCompare: (password, hash) => {
-      runs += 1;
-      return compare(password, hash);
+    ...options,
+    bcrypt: {
+      ...options.bcrypt,
+      compare: (password, hash) => {
+        runs += 1;
+        return compare(password, hash);
+      },
     },
   });
   return { verifier, runs: () => runs };
+}
+
+/** A verifier whose bcrypt runs finish only when the test says so (one at a time, one more may wait). */
+function heldVerifier(): { verifier: PasswordVerifier; finishAll(): Promise<void> } {
+  const held: Array<() => void> = [];
+  const verifier = new PasswordVerifier({
+    bcrypt: {
+      concurrency: 1,
+      maxWaiting: 1,
+      compare: async (password, hash) => {
+        await new Promise<void>((resolve) => held.push(resolve));
+        return compare(password, hash);
+      },
+    },
+  });
+  // Each finished run hands its turn to the next, whose hold is pushed a few promise turns later.
+  const finishAll = async () => {
+    for (let idle = 0; idle < 3; idle++) {
+      while (held.length > 0) held.shift()!();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  return { verifier, finishAll };
 }
 
 describe('parseStoredPassword', () => {
@@ -83,14 +109,51 @@ describe('PasswordVerifier', () => {
     assert.equal(runs(), 1);
   });
 
-  it('does not cache failures as successes', async () => {
+  it('remembers a refusal, so the same wrong password costs bcrypt once, and never takes it for a success', async () => {
     const { verifier, runs } = countingVerifier();
     const stored = bcrypt('right');
     assert.equal(await verifier.verify('u', 'wrong', stored), false);
+    assert.equal(verifier.check('u', 'wrong', stored), false, 'answered without bcrypt');
     assert.equal(await verifier.verify('u', 'wrong', stored), false);
-    assert.equal(verifier.check('u', 'wrong', stored), undefined);
-    assert.equal(runs(), 2);
+    assert.equal(runs(), 1);
+    assert.equal(verifier.check('u', 'right', stored), undefined, 'another password is another credential');
     assert.equal(await verifier.verify('u', 'right', stored), true);
+    assert.equal(verifier.check('v', 'wrong', stored), undefined, 'another user is another credential');
+    assert.equal(runs(), 2);
+  });
+
+  it('keeps remembered refusals bounded, and apart from verified credentials, which they cannot evict', async () => {
+    const { verifier, runs } = countingVerifier({ cacheSize: 2, refusedCacheSize: 2 });
+    const stored = bcrypt('right');
+    assert.equal(await verifier.verify('u', 'right', stored), true);
+    for (const wrong of ['w1', 'w2', 'w3']) assert.equal(await verifier.verify('u', wrong, stored), false);
+    assert.deepEqual(['w1', 'w2', 'w3'].map((w) => verifier.check('u', w, stored)), [undefined, false, false]);
+    assert.equal(verifier.check('u', 'right', stored), true, 'the verified credential outlived three refusals');
+    assert.equal(runs(), 4);
+  });
+
+  it("answers 'busy' at once when bcrypt's queue is full, while remembered answers never wait", async () => {
+    const { verifier, finishAll } = heldVerifier();
+    const stored = bcrypt('right');
+    const warm = [verifier.verify('u', 'right', stored), verifier.verify('u', 'wrong', stored)];
+    await finishAll();
+    assert.deepEqual(await Promise.all(warm), [true, false]);
+
+    const running = verifier.verify('u', 'new-1', stored);
+    const waiting = verifier.verify('u', 'new-2', stored);
+    assert.equal(await verifier.verify('u', 'new-3', stored), 'busy');
+    assert.equal(verifier.check('u', 'new-3', stored), undefined, "'busy' is not remembered: nothing was checked");
+    // Checks that need no bcrypt run answer while the queue is full: remembered ones, plain ones, one in flight.
+    assert.equal(verifier.check('u', 'right', stored), true);
+    assert.equal(await verifier.verify('u', 'right', stored), true);
+    assert.equal(await verifier.verify('u', 'wrong', stored), false);
+    assert.equal(await verifier.verify('u', 'p', plain('p')), true);
+    const shared = verifier.verify('u', 'new-1', stored);
+    await finishAll();
+    assert.deepEqual(await Promise.all([running, waiting, shared]), [false, false, false]);
+    const again = verifier.verify('u', 'new-3', stored);
+    await finishAll();
+    assert.equal(await again, false, 'room again');
   });
 
   it('keys the cache on user, password and stored hash: a changed hash does not match old entries', async () => {
@@ -111,7 +174,7 @@ describe('PasswordVerifier', () => {
   });
 
   it('keeps the cache bounded, forgetting the least recently used credential', async () => {
-    const { verifier, runs } = countingVerifier(2);
+    const { verifier, runs } = countingVerifier({ cacheSize: 2 });
     const [a, b, c] = [bcrypt('a'), bcrypt('b'), bcrypt('c')];
     await verifier.verify('a', 'a', a);
     await verifier.verify('b', 'b', b);
@@ -128,6 +191,42 @@ describe('PasswordVerifier', () => {
     const stored = bcrypt('bc');
     assert.equal(await verifier.verify('a', 'bc', stored), true);
     assert.equal(verifier.check('ab', 'c', stored), undefined);
+  });
+});
+
+describe('PasswordVerifier.decoyFor', () => {
+  const withCost = (cost: string): StoredPassword => ({ kind: 'bcrypt', hash: hashSync('x', 4).replace('$04$', `$${cost}$`) });
+
+  it('has no decoy for a file without bcrypt hashes', () => {
+    const { verifier } = countingVerifier();
+    assert.equal(verifier.decoyFor([]), undefined);
+    assert.equal(verifier.decoyFor([plain('a'), plain('b')]), undefined);
+  });
+
+  it('makes a well-formed bcrypt hash at the cost most of the hashes have', () => {
+    const { verifier } = countingVerifier();
+    const decoy = verifier.decoyFor([withCost('12'), plain('a'), withCost('10'), withCost('10'), withCost('04')]);
+    assert.ok(decoy?.kind === 'bcrypt');
+    assert.match(decoy.hash, /^\$2b\$10\$/);
+    assert.deepEqual(parseStoredPassword(decoy.hash), { ok: true, value: decoy });
+    const alone = verifier.decoyFor([withCost('12')]);
+    assert.match(alone?.kind === 'bcrypt' ? alone.hash : '', /^\$2b\$12\$/);
+  });
+
+  it('gives the same decoy for the same cost (remembered refusals outlive a reload), and each verifier its own', () => {
+    const { verifier } = countingVerifier();
+    const first = verifier.decoyFor([withCost('10')]);
+    assert.equal(verifier.decoyFor([withCost('10'), plain('a')]), first);
+    assert.notEqual(verifier.decoyFor([withCost('11')]), first);
+    assert.notDeepEqual(countingVerifier().verifier.decoyFor([withCost('10')]), first);
+  });
+
+  it('matches no password one would try', async () => {
+    const { verifier } = countingVerifier();
+    const decoy = verifier.decoyFor([bcrypt('x')])!;
+    for (const password of ['', 'x', 'password', decoy.kind === 'bcrypt' ? decoy.hash : '']) {
+      assert.equal(await verifier.verify('u', password, decoy), false, password);
+    }
   });
 });
 
