@@ -1,6 +1,7 @@
 // What promgate refuses, and how it rebuilds what it forwards: against an upstream that records every request.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import bcrypt from 'bcryptjs';
 import { SignJWT } from 'jose';
 import { enforce, enforceSelector, PromQLError, type Matcher } from 'promql-parser-wasm';
 import { basicAuth, startGateway, type Gateway } from './support/gateway.js';
@@ -107,7 +108,7 @@ describe('refusals and rebuilt requests', () => {
     assert.equal(bad.answer.errorType, 'bad_data');
     assert.equal(bad.answer.error, `invalid parameter "query": ${parserMessage(() => enforce('sum(up{', ALICE_MATCHERS))}`);
     const selector = await refused(400, 'GET', `/api/v1/series?match[]=${encodeURIComponent('rate(up[5m])')}`);
-    assert.equal(selector.answer.error, parserMessage(() => enforceSelector('rate(up[5m])', ALICE_MATCHERS)));
+    assert.equal(selector.answer.error, `invalid parameter "match[]": ${parserMessage(() => enforceSelector('rate(up[5m])', ALICE_MATCHERS))}`);
     const missing = await refused(400, 'GET', '/api/v1/query');
     assert.equal(missing.answer.errorType, 'bad_data');
     await refused(400, 'GET', '/api/v1/series');
@@ -216,6 +217,34 @@ describe('refusals and rebuilt requests', () => {
     assert.equal((await rawRequest(gateway.base, 'HEAD', '/-/ready', {})).status, 200);
     assert.equal(upstream.requests.length, before + 2);
     await refused(401, 'POST', '/-/healthy', {});
+  });
+});
+
+describe('a flood of wrong passwords for a bcrypt user', () => {
+  let upstream: RecordingUpstream;
+  let gateway: Gateway;
+
+  before(async () => {
+    upstream = await startRecordingUpstream();
+    const hash = bcrypt.hashSync('erin-pw', 10);
+    gateway = await startGateway({ upstream: upstream.url, authConfig: `${USERS}  - username: erin\n    password: '${hash}'\n    namespace: tenant-e\n` });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream?.close();
+  });
+
+  it('gets 429 with Retry-After beyond the bcrypt queue, while a known credential is still served', async () => {
+    const guesses = await Promise.all(
+      Array.from({ length: 120 }, (_, i) => rawRequest(gateway.base, 'GET', '/api/v1/query?query=up', basicAuth('erin', `guess-${i}`))),
+    );
+    const busy = guesses.filter((r) => r.status === 429);
+    // One check runs (tens of ms) and 32 wait: 120 sent at once leave many beyond the queue; the rest are 401s.
+    assert.ok(busy.length > 0, `statuses: ${guesses.map((r) => r.status).join(',')}`);
+    assert.ok(guesses.every((r) => r.status === 401 || r.status === 429));
+    assert.deepEqual(busy[0]!.json(), { status: 'error', errorType: 'unavailable', error: 'too many password checks in progress; retry shortly' });
+    assert.equal(busy[0]!.headers['retry-after'], '1');
+    assert.equal((await rawRequest(gateway.base, 'GET', '/api/v1/query?query=up', ALICE)).status, 200);
   });
 });
 

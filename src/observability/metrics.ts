@@ -6,6 +6,7 @@ export type Refusal =
   | 'not_found'
   | 'method_not_allowed'
   | 'unauthenticated'
+  | 'auth_busy'
   | 'forbidden'
   | 'unsupported_media_type'
   | 'body_too_large'

@@ -104,6 +104,11 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
   const admit = (outgoing: ServerResponse, exchange: Exchange, outcome: AuthOutcome): boolean => {
     if (!outcome.ok) {
       exchange.note = outcome.reason;
+      if (outcome.status === 429) {
+        return refuse(outgoing, exchange, 'auth_busy', 429, 'unavailable', 'too many password checks in progress; retry shortly', {
+          'retry-after': '1',
+        });
+      }
       const challenge = outcome.challenge === undefined ? undefined : { 'www-authenticate': outcome.challenge };
       return outcome.status === 401
         ? refuse(outgoing, exchange, 'unauthenticated', 401, 'unauthorized', 'authentication required', challenge)
