@@ -98,7 +98,7 @@ describe('run options', () => {
     assert.equal(r.value.namespaceLabel, 'namespace');
     assert.equal(r.value.internalPort, 9093);
     assert.equal(r.value.upstreamTimeoutMs, 150_000);
-    assert.equal(r.value.maxBodySize, 10 * 1024 * 1024);
+    assert.equal(r.value.maxBodySize, 1024 * 1024);
     assert.equal(r.value.logLevel, 'info');
     assert.deepEqual(r.value.jwt, { requireExp: false, leewaySeconds: 60, namespacesClaim: 'namespaces', labelsClaim: 'labels', tenantClaim: 'tenant_id' });
   });

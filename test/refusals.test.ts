@@ -149,7 +149,16 @@ describe('refusals and rebuilt requests', () => {
     assert.deepEqual(paramsOf(sent), [['query', enforce('up', ALICE_MATCHERS)], ['time', '12'], ['x', '1'], ['x', '2'], ['empty', '']]);
   });
 
-  it('rebuilds a POST as a form body with an empty URL query; match[] from URL and body are all enforced', async () => {
+  it('takes a GET query as long as Prometheus takes (a 1 MiB request line), not only Node\'s 16 KiB', async () => {
+    const query = `up{pod=~"${Array.from({ length: 5000 }, (_, i) => `pod-${i}`).join('|')}"}`;
+    const res = await rawRequest(gateway.base, 'GET', `/api/v1/query?query=${encodeURIComponent(query)}`, ALICE);
+    assert.equal(res.status, 200);
+    assert.deepEqual(paramsOf(upstream.requests.at(-1)!), [['query', enforce(query, ALICE_MATCHERS)]]);
+    const tooLong = await rawRequest(gateway.base, 'GET', `/api/v1/query?query=${'a'.repeat(1 << 20)}`, ALICE);
+    assert.equal(tooLong.status, 431);
+  });
+
+    it('rebuilds a POST as a form body with an empty URL query; match[] from URL and body are all enforced', async () => {
     const res = await rawRequest(gateway.base, 'POST', `/api/v1/series?match[]=${encodeURIComponent('{namespace="tenant-b"}')}`, { ...ALICE, ...FORM }, 'match[]=up&start=1');
     assert.equal(res.status, 200);
     const sent = upstream.requests.at(-1)!;

@@ -127,7 +127,7 @@ export function addRunOptions(command: Command): Command {
       .env(env('UPSTREAM_TIMEOUT'))
       .default(150_000, '2m30s, beyond Prometheus\'s own 2m query timeout')
       .argParser(parseDuration),
-    new Option('--max-body-size <size>', 'largest POST body accepted').env(env('MAX_BODY_SIZE')).default(10 * 1024 ** 2, '10MiB').argParser(parseSize),
+    new Option('--max-body-size <size>', 'largest POST body accepted').env(env('MAX_BODY_SIZE')).default(1024 ** 2, '1MiB').argParser(parseSize),
     new Option('--log-level <level>', 'log level').env(env('LOG_LEVEL')).default('info').argParser(oneOf(LOG_LEVELS)),
     new Option('--jwt-secret <secret>', 'HMAC secret for JWTs (HS256/384/512)').env(env('JWT_SECRET')),
     new Option('--jwt-public-key <file>', 'PEM public key file for JWTs (RS*, PS*, ES*, EdDSA)').env(env('JWT_PUBLIC_KEY')),

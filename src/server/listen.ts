@@ -10,9 +10,13 @@ type FetchApp = { fetch: (request: Request, env: never) => Response | Promise<Re
 // is sent on it: Grafana's queries are POSTs, which a client does not retry.
 const KEEP_ALIVE_TIMEOUT_MS = 120_000;
 
+// Go's http.Server default, which Prometheus and k8spin's proxy run with: a GET query as long as Prometheus takes
+// (Node's own default, 16 KiB, would refuse long dashboard queries with 431).
+const MAX_HEADER_BYTES = 1 << 20;
+
 /** Starts an HTTP server for a Hono app; resolves once it listens (port 0 picks a free one), rejects if it cannot. */
 export function listen(app: FetchApp, port: number): Promise<Server> {
-  const server = createAdaptorServer({ fetch: app.fetch as never }) as Server;
+  const server = createAdaptorServer({ fetch: app.fetch as never, serverOptions: { maxHeaderSize: MAX_HEADER_BYTES } }) as Server;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     server.once('error', reject);

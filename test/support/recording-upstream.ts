@@ -18,7 +18,8 @@ export interface RecordingUpstream {
 
 export async function startRecordingUpstream(): Promise<RecordingUpstream> {
   const requests: Recorded[] = [];
-  const server: Server = createServer((req, res) => {
+  // As long a request line as Prometheus takes (Go's default, 1 MB).
+  const server: Server = createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
