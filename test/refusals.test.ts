@@ -216,6 +216,9 @@ describe('refusals and rebuilt requests', () => {
       { user: 'alice', method: 'GET', path: '/api/v1/query', status: 200, msg: 'request' },
     );
     for (const field of ['ms', 'upstreamMs', 'bytes']) assert.equal(typeof line[field], 'number', field);
+    // The same level and time fields as the lines pino writes.
+    assert.equal(line.level, 'info');
+    assert.equal(new Date(line.time).toISOString(), line.time);
     assert.equal(line.params, undefined);
     assert.equal(line.enforced, undefined);
   });
