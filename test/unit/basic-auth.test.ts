@@ -7,6 +7,7 @@ import { BASIC_CHALLENGE, createBasicAuthenticator, readBasicCredentials } from 
 import { PasswordVerifier } from '../../src/auth/password.js';
 import type { Authenticator, AuthOutcome } from '../../src/auth/types.js';
 import { eventually, metricValue, recordingDeps, tempDir, type RecordingDeps } from './config-support.js';
+import { heldVerifier } from './held-verifier.js';
 
 const K8SPIN = new URL('../../configs/k8spin/', import.meta.url);
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
@@ -211,23 +212,7 @@ describe('createBasicAuthenticator', () => {
   });
 
   it("gives 429 at once while bcrypt's queue is full, known and unknown names alike; a verified credential never waits", async () => {
-    const held: Array<() => void> = [];
-    const verifier = new PasswordVerifier({
-      bcrypt: {
-        concurrency: 1,
-        maxWaiting: 1,
-        compare: async (password, hash) => {
-          await new Promise<void>((resolve) => held.push(resolve));
-          return compare(password, hash);
-        },
-      },
-    });
-    const finishAll = async () => {
-      for (let idle = 0; idle < 3; idle++) {
-        while (held.length > 0) held.shift()!();
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    };
+    const { verifier, finishAll } = heldVerifier();
     const text = `users:\n  - {username: alice, password: "${hashSync('right', 4)}", namespace: a}\n  - {username: carol, password: plain, namespace: c}\n`;
     const { auth } = await authenticatorFor(text, 'namespace', verifier);
     const warm = outcome(auth, basic('alice', 'right'));

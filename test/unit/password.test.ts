@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { compare, hashSync } from 'bcryptjs';
 import { PasswordVerifier, parseStoredPassword, type PasswordVerifierOptions, type StoredPassword } from '../../src/auth/password.js';
 import { LruSet } from '../../src/auth/lru.js';
+import { heldVerifier } from './held-verifier.js';
 
 // Cost 4: the lowest bcrypt allows, so the suite stays fast; the code path is the same at any cost.
 const bcrypt = (password: string): StoredPassword => ({ kind: 'bcrypt', hash: hashSync(password, 4) });
@@ -22,29 +23,6 @@ function countingVerifier(options: PasswordVerifierOptions = {}): { verifier: Pa
     },
   });
   return { verifier, runs: () => runs };
-}
-
-/** A verifier whose bcrypt runs finish only when the test says so (one at a time, one more may wait). */
-function heldVerifier(): { verifier: PasswordVerifier; finishAll(): Promise<void> } {
-  const held: Array<() => void> = [];
-  const verifier = new PasswordVerifier({
-    bcrypt: {
-      concurrency: 1,
-      maxWaiting: 1,
-      compare: async (password, hash) => {
-        await new Promise<void>((resolve) => held.push(resolve));
-        return compare(password, hash);
-      },
-    },
-  });
-  // Each finished run hands its turn to the next, whose hold is pushed a few promise turns later.
-  const finishAll = async () => {
-    for (let idle = 0; idle < 3; idle++) {
-      while (held.length > 0) held.shift()!();
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  };
-  return { verifier, finishAll };
 }
 
 describe('parseStoredPassword', () => {
