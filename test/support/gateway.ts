@@ -4,7 +4,7 @@ import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './prometheus.js';
+import { freePorts } from './prometheus.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(ROOT, 'src', 'cli.ts');
@@ -39,7 +39,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), 'promgate-gw-'));
   const authFile = join(dir, options.authFileName ?? 'users.yaml');
   if (options.authConfig !== undefined) writeFileSync(authFile, options.authConfig);
-  const [port, internalPort] = [await freePort(), await freePort()];
+  const [port, internalPort] = (await freePorts(2)) as [number, number];
   const logFile = join(dir, 'promgate.log');
   const [bin, argv] = cliCommand([
     'run',
