@@ -4,11 +4,11 @@
 // Needs wrk and a build (`npm run build`).  Env: DURATION (s, default 10), CONNS (default 32), QUERY.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
+import { freePorts } from '../test/support/prometheus.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.DURATION ?? 10);
@@ -69,18 +69,10 @@ function measure(name: string, port: number, pid: number, auth = BASIC): Figures
   };
 }
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
 if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed (apt-get install wrk)');
 if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('build first: npm run build');
 
-const [UPSTREAM, FLOOR, PROMGATE, INTERNAL, PROMGATE_JWT, INTERNAL_JWT] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
+const [UPSTREAM, FLOOR, PROMGATE, INTERNAL, PROMGATE_JWT, INTERNAL_JWT] = await freePorts(6);
 const dir = mkdtempSync(join(tmpdir(), 'promgate-bench-'));
 const users = join(dir, 'users.yaml');
 writeFileSync(users, 'users:\n  - username: alice\n    password: alice-pass\n    namespace: tenant-a\n');
