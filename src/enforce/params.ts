@@ -120,10 +120,10 @@ const CACHE_ENTRIES = 1024;
 const CACHEABLE_LENGTH = 4096;
 const enforced = new WeakMap<readonly Matcher[], Map<string, string>>();
 
-/** `match[]=<selector enforced>` or `query=<expression enforced>`, urlencoded as sent upstream. */
 /** How a parameter is read: as a query, or as a `match[]` selector of the API or of /federate. */
 type ParsedAs = 'query' | SelectorEndpoint;
 
+/** `match[]=<selector enforced>` or `query=<expression enforced>`, urlencoded as sent upstream. */
 function enforcedParam(text: string, matchers: readonly Matcher[], as: ParsedAs): string {
   if (text.length > CACHEABLE_LENGTH) return enforceParam(text, matchers, as);
   let cache = enforced.get(matchers);
