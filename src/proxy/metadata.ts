@@ -82,10 +82,8 @@ export async function forwardMetadata(
       if (!made.ok) throw new BadUpstream(made.error);
       answer = made.value;
     }
-    exchange.upstreamMs = performance.now() - asked;
     exchange.bytes = send(res, 200, answer);
   } catch (error) {
-    exchange.upstreamMs = performance.now() - asked;
     exchange.note = (error as Error).message;
     if (error instanceof BadUpstream) {
       metrics.upstreamError('interrupted');
@@ -96,6 +94,9 @@ export async function forwardMetadata(
     metrics.upstreamError(failure);
     if (failure === 'timeout') sendError(res, 504, 'timeout', 'the upstream did not answer in time');
     else sendError(res, 502, 'unavailable', `the upstream is unavailable: ${(error as Error).message}`);
+  } finally {
+    // Every way out, an upstream error passed on included.
+    exchange.upstreamMs = performance.now() - asked;
   }
 }
 
