@@ -1,4 +1,4 @@
-// Conformance with Prometheus's own parser tests (the shared corpus): the same accept/reject decisions,
+// Conformance with Prometheus's own parser tests (the corpus in test/corpus/): the same accept/reject decisions,
 // the same error messages where possible, and a printer whose output parses back to the same tree.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -1,8 +1,8 @@
-// Prometheus's own parser test cases, extracted as data into the shared corpus beside the repository.
+// Prometheus's own parser test cases, extracted as data into parser/test/corpus/ (see its README.md).
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const CORPUS_DIR = new URL('../../../../shared/corpus/', import.meta.url);
+const CORPUS_DIR = new URL('../corpus/', import.meta.url);
 
 export interface ParseCase {
   readonly input: string;
@@ -20,13 +20,18 @@ export interface PrintCase {
   readonly source: string;
 }
 
-/** The records of a corpus file; a missing corpus is an error, never a skip. */
+/** The records of a corpus file; a missing or empty file is an error, never a skip. */
 export function readCorpus<T>(name: string): T[] {
   const url = new URL(name, CORPUS_DIR);
+  const where = `parser/test/corpus/${name}`;
   if (!existsSync(url)) {
-    throw new Error(`corpus file ${fileURLToPath(url)} is missing: the conformance suite needs ../shared/corpus beside the repository`);
+    throw new Error(`corpus file ${where} is missing (${fileURLToPath(url)}): the conformance suite cannot run without it`);
   }
-  return readFileSync(url, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as T);
+  const records = readFileSync(url, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as T);
+  if (records.length === 0) {
+    throw new Error(`corpus file ${where} is empty: the conformance suite cannot run without its records`);
+  }
+  return records;
 }
 
 /**
