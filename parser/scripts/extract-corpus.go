@@ -205,7 +205,7 @@ func writeJSONString(b *strings.Builder, s string) {
 	b.WriteByte('"')
 }
 
-// textFields adds `key` as valid UTF-8 text and, when the bytes are not UTF-8, the flag and the exact bytes.
+// utf8Text: the text as valid UTF-8 and, when the bytes are not UTF-8, false and the exact bytes in base64.
 func utf8Text(s string) (text string, valid bool, b64 string) {
 	if utf8.ValidString(s) {
 		return s, true, ""
