@@ -23,6 +23,7 @@ test('a trap becomes a PromQLError and the next call gets a fresh instance', () 
   assert.throws(() => parser.run(Operation.Format, 'up', null), (e: unknown) => {
     assert.ok(e instanceof PromQLError);
     assert.match(e.message, /^internal parser error, query refused: /);
+    assert.equal(e.code, 'internal');
     assert.ok(e.cause instanceof WebAssembly.RuntimeError);
     assert.equal(e.position, undefined);
     return true;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { encodeMatchers, type Matcher } from './matchers.js';
 import { Operation, Parser } from './runtime.js';
 
-export { PromQLError, type Position } from './errors.js';
+export { PromQLError, type PromQLErrorCode, type PromQLErrorOptions, type Position } from './errors.js';
 export type { Matcher, MatchType } from './matchers.js';
 export { quoteRegex } from './quote-regex.js';
 

@@ -1,4 +1,4 @@
-import { PromQLError, type Position } from './errors.js';
+import { PromQLError, type Position, type PromQLErrorCode } from './errors.js';
 import { encodeUtf8Into, maxUtf8Length } from './utf8.js';
 
 /** The exports of promql_parser.wasm (the ABI is described in the package README). */
@@ -36,7 +36,12 @@ const MIN_BUFFER_BYTES = 64 * 1024;
 /** Past this much module memory after a call, the instance is replaced by a fresh one. */
 export const MAX_RETAINED_MEMORY_BYTES = 128 * 1024 * 1024;
 const STATUS_OK = 0;
-const STATUS_PROMQL_ERROR = 1;
+/** The code of each status the module returns for a refused query (the ABI in the package README). */
+const STATUS_CODES: ReadonlyMap<number, PromQLErrorCode> = new Map([
+  [1, 'syntax'],
+  [2, 'too_deep'],
+  [3, 'too_large'],
+]);
 
 /**
  * The parser module behind a recovering wrapper: a wasm trap leaves the instance's memory in an unknown state,
@@ -61,7 +66,8 @@ export class Parser {
       const atLeast = query.length > MAX_INPUT_BYTES;
       const bytes = atLeast ? query.length : Buffer.byteLength(query, 'utf8');
       if (bytes > MAX_INPUT_BYTES) {
-        throw new PromQLError(`query too large: ${atLeast ? 'at least ' : ''}${bytes} bytes (limit ${MAX_INPUT_BYTES} bytes)`);
+        const message = `query too large: ${atLeast ? 'at least ' : ''}${bytes} bytes (limit ${MAX_INPUT_BYTES} bytes)`;
+        throw new PromQLError(message, undefined, { code: 'too_large' });
       }
     }
     try {
@@ -71,7 +77,7 @@ export class Parser {
       if (error instanceof PromQLError) throw error;
       this.instance = null;
       const reason = error instanceof Error ? error.message : String(error);
-      throw new PromQLError(`internal parser error, query refused: ${reason}`, undefined, { cause: error });
+      throw new PromQLError(`internal parser error, query refused: ${reason}`, undefined, { cause: error, code: 'internal' });
     } finally {
       // A module's memory never shrinks: after one huge query (a large regex can take tens of bytes a character),
       // hand the instance to the garbage collector rather than hold that memory for the life of the process.
@@ -146,8 +152,10 @@ class Instance {
     if (ptr + len > this.bytes.length) throw new Error(`result [${ptr}, +${len}) outside the module's memory`);
     const text = this.text.toString('utf8', ptr, ptr + len);
     if (status === STATUS_OK) return text;
-    if (status === STATUS_PROMQL_ERROR) throw new PromQLError(text, this.errorPosition());
-    throw new Error(`unknown status ${status}`);
+    const code = STATUS_CODES.get(status);
+    // An unknown status is the module's failure: run() refuses the query as internal and drops the instance.
+    if (code === undefined) throw new Error(`unknown status ${status}`);
+    throw new PromQLError(text, this.errorPosition(), { code });
   }
 
   private errorPosition(): Position | undefined {
