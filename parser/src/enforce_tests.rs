@@ -4,7 +4,8 @@
 
 use crate::{
     decode_matchers, enforce, enforce_selector, format, matcher, parse_expr, parse_json,
-    printer::Printer, MatchOp, Matcher, SelectorUse, MAX_ENFORCED_BYTES,
+    printer::Printer, run_enforce, run_enforce_selector, ErrorKind, MatchOp, Matcher, SelectorUse,
+    MAX_ENFORCED_BYTES,
 };
 
 fn ns(value: &'static str) -> Vec<Matcher<'static>> {
@@ -468,4 +469,45 @@ fn printing_stops_once_past_the_limit() {
         assert!(p.over_limit(), "{}", q);
         assert_eq!(p.into_string(), printed, "{}", q);
     }
+}
+
+/// The ABI's record of one matcher (see `decode_matchers`).
+fn record(op: u8, name: &str, value: &str) -> Vec<u8> {
+    let mut out = vec![op];
+    out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+    out.extend_from_slice(value.as_bytes());
+    out
+}
+
+#[test]
+fn enforcement_errors_have_their_kind_and_status() {
+    let namespaces = forty_namespaces();
+    let m = [matcher(b"namespace", MatchOp::Regex, namespaces.as_bytes()).unwrap()];
+    let q = vec!["a"; 512 * 1024].join("+");
+    let e = enforce(q.as_bytes(), &m).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TooLarge);
+    let tenant = record(2, "namespace", &namespaces);
+    let o = run_enforce(q.as_bytes(), &tenant);
+    assert_eq!((o.status, o.text.as_str(), o.line, o.column), (3, TOO_LARGE, 0, 0));
+
+    let over = "a".repeat(MAX_ENFORCED_BYTES);
+    let e = enforce_selector(over.as_bytes(), &ns("a"), SelectorUse::Api).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TooLarge);
+    let o = run_enforce_selector(over.as_bytes(), &record(0, "namespace", "a"), SelectorUse::Federate);
+    assert_eq!((o.status, o.text.as_str()), (3, TOO_LARGE));
+    let o = run_enforce_selector(b"sum(a)", &record(0, "namespace", "a"), SelectorUse::Api);
+    assert_eq!(o.status, 1, "{}", o.text);
+    let o = run_enforce_selector(over[..1000].as_bytes(), &record(0, "namespace", "a"), SelectorUse::Api);
+    assert_eq!(o.status, 0, "{}", o.text);
+
+    // Refused matchers and their encoding are syntax errors.
+    assert_eq!(matcher(b"", MatchOp::Equal, b"a").unwrap_err().kind(), ErrorKind::Syntax);
+    assert_eq!(matcher(b"a", MatchOp::Regex, b"(").unwrap_err().kind(), ErrorKind::Syntax);
+    for bad in [record(2, "namespace", "("), record(9, "namespace", "a"), vec![0, 1]] {
+        let o = run_enforce(b"a", &bad);
+        assert_eq!(o.status, 1, "{}", o.text);
+    }
+    assert_eq!(run_enforce(b"a", &record(0, "namespace", "a")).status, 0);
 }

@@ -1,32 +1,58 @@
-//! The error value every stage returns: a message and the byte offset it refers to.
-//! It is boxed: results pass through every parsing function, and a small error keeps
-//! them cheap to move.
+//! The error value every stage returns: a message, the byte offset it refers to and its
+//! kind (which the ABI reports as the call's status). It is boxed: results pass through
+//! every parsing function, and a small error keeps them cheap to move.
 
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Error(Box<Detail>);
 
+/// Why a query is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Every ordinary refusal: lexing, parsing, type checks, invalid matchers, bad regexes.
+    Syntax,
+    /// Nesting past the parser's depth limit.
+    TooDeep,
+    /// An input, or an enforced text, past its size limit.
+    TooLarge,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 struct Detail {
     /// Byte offset into the query the error refers to; `None` for errors without a position.
     pos: Option<usize>,
     msg: String,
+    kind: Kind,
 }
 
 impl Error {
+    /// A syntax error at byte offset `pos`.
     pub fn at(pos: usize, msg: impl Into<String>) -> Error {
         Error(Box::new(Detail {
             pos: Some(pos),
             msg: msg.into(),
+            kind: Kind::Syntax,
         }))
     }
 
+    /// A syntax error without a position.
     pub fn plain(msg: impl Into<String>) -> Error {
         Error(Box::new(Detail {
             pos: None,
             msg: msg.into(),
+            kind: Kind::Syntax,
         }))
+    }
+
+    /// The same error, of `kind`.
+    pub fn with_kind(mut self, kind: Kind) -> Error {
+        self.0.kind = kind;
+        self
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.0.kind
     }
 
     pub fn pos(&self) -> Option<usize> {

@@ -19,7 +19,7 @@ mod token;
 
 pub use ast::{Expr, MatchOp, Matcher};
 pub use check::SelectorUse;
-pub use error::Error;
+pub use error::{Error, Kind as ErrorKind};
 
 use error::Result;
 use std::borrow::Cow;
@@ -33,7 +33,8 @@ fn check_size(input: &[u8]) -> Result<()> {
             "query too large: {} bytes (limit {} bytes)",
             input.len(),
             MAX_INPUT_BYTES
-        )));
+        ))
+        .with_kind(ErrorKind::TooLarge));
     }
     Ok(())
 }
@@ -58,7 +59,8 @@ fn print_enforced(
         return Err(Error::plain(format!(
             "query too large once enforced: over {} bytes",
             MAX_ENFORCED_BYTES
-        )));
+        ))
+        .with_kind(ErrorKind::TooLarge));
     }
     Ok(p.into_string())
 }
@@ -173,8 +175,26 @@ pub fn decode_matchers(mut buf: &[u8]) -> Result<Vec<Matcher<'_>>> {
     Ok(out)
 }
 
-/// The outcome of one ABI call: status 0 with the result text, or status 1 with the
-/// rendered error and its 1-based position (0, 0 when it has none).
+/// ABI status of a call that succeeded.
+pub const STATUS_OK: u32 = 0;
+/// ABI status of a refused query: a syntax, semantic or type error, an invalid matcher.
+pub const STATUS_SYNTAX: u32 = 1;
+/// ABI status of a query nested past the depth limit.
+pub const STATUS_TOO_DEEP: u32 = 2;
+/// ABI status of an input, or an enforced text, past its size limit.
+pub const STATUS_TOO_LARGE: u32 = 3;
+
+/// The ABI status of an error of `kind`.
+pub fn status_of(kind: ErrorKind) -> u32 {
+    match kind {
+        ErrorKind::Syntax => STATUS_SYNTAX,
+        ErrorKind::TooDeep => STATUS_TOO_DEEP,
+        ErrorKind::TooLarge => STATUS_TOO_LARGE,
+    }
+}
+
+/// The outcome of one ABI call: `STATUS_OK` with the result text, or the status of the
+/// error's kind with the rendered error and its 1-based position (0, 0 when it has none).
 pub struct Outcome {
     pub status: u32,
     pub text: String,
@@ -185,10 +205,10 @@ pub struct Outcome {
 impl Outcome {
     fn of(input: &[u8], r: Result<String>) -> Outcome {
         match r {
-            Ok(text) => Outcome { status: 0, text, line: 0, column: 0 },
+            Ok(text) => Outcome { status: STATUS_OK, text, line: 0, column: 0 },
             Err(e) => {
                 let (line, column) = e.line_col(input).unwrap_or((0, 0));
-                Outcome { status: 1, text: e.render(input), line: line as u32, column: column as u32 }
+                Outcome { status: status_of(e.kind()), text: e.render(input), line: line as u32, column: column as u32 }
             }
         }
     }
@@ -217,8 +237,9 @@ pub fn run_enforce_selector(q: &[u8], m: &[u8], endpoint: SelectorUse) -> Outcom
 }
 
 /// The WebAssembly ABI (see the parser package's contract): inputs are written by the
-/// host into buffers from `alloc`; each call leaves its output for `result_ptr` /
-/// `result_len` until the next call.
+/// host into buffers from `alloc`; each call returns its status (`STATUS_OK`,
+/// `STATUS_SYNTAX`, `STATUS_TOO_DEEP`, `STATUS_TOO_LARGE`) and leaves its output for
+/// `result_ptr` / `result_len` until the next call.
 #[cfg(target_arch = "wasm32")]
 mod wasm {
     use super::*;

@@ -3,7 +3,7 @@
 //! syntax and parse-time semantic errors. Type checks follow in `check`.
 
 use crate::ast::*;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind as ErrorKind, Result};
 use crate::functions;
 use crate::lex::{Lexer, Token};
 use crate::numbers::{ns_to_seconds, parse_duration, parse_number, seconds_to_ns};
@@ -226,7 +226,7 @@ impl<'a> Parser<'a> {
     fn enter(&mut self, pos: usize) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(Error::at(pos, TOO_DEEP));
+            return Err(Error::at(pos, TOO_DEEP).with_kind(ErrorKind::TooDeep));
         }
         Ok(())
     }
@@ -790,7 +790,7 @@ impl<'a> Parser<'a> {
                     other => other.height() + 1,
                 };
                 if self.depth + height > MAX_DEPTH {
-                    return Err(Error::at(bracket_pos, TOO_DEEP));
+                    return Err(Error::at(bracket_pos, TOO_DEEP).with_kind(ErrorKind::TooDeep));
                 }
                 Ok(Expr::Subquery(Box::new(Subquery {
                     expr: e,

@@ -1,7 +1,7 @@
 //! Test tables for parsing, checking and printing: what is accepted and how it prints,
 //! what is refused and with which message, and hostile input.
 
-use crate::{format, parse_json, Error};
+use crate::{format, parse_json, run_format, Error, ErrorKind};
 
 fn fmt(q: &str) -> String {
     match format(q.as_bytes()) {
@@ -387,4 +387,46 @@ fn size_and_encoding_limits() {
         format(b"{a=\"\xff\"}").unwrap_err().render(b"{a=\"\xff\"}"),
         "1:4: parse error: invalid UTF-8 rune"
     );
+}
+
+#[test]
+fn every_error_has_its_kind_and_status() {
+    with_big_stack(error_kinds);
+}
+
+fn error_kinds() {
+    let regex = |pattern: String| format!("{{a=~\"{}\"}}", pattern);
+    let cases = [
+        (b"sum(".to_vec(), ErrorKind::Syntax, 1),
+        (b"a +".to_vec(), ErrorKind::Syntax, 1),
+        (b"\"\\z\"".to_vec(), ErrorKind::Syntax, 1),
+        (b"rate(1)".to_vec(), ErrorKind::Syntax, 1),
+        (b"a\xff".to_vec(), ErrorKind::Syntax, 1),
+        (regex("(".to_string()).into_bytes(), ErrorKind::Syntax, 1),
+        // Go's regexp refuses these as syntax errors, whatever their message says.
+        (regex(format!("(?:{}){{1000}}", "a".repeat(4000))).into_bytes(), ErrorKind::Syntax, 1),
+        (regex(format!("{}a*{}", "(".repeat(999), ")".repeat(999))).into_bytes(), ErrorKind::Syntax, 1),
+        (deep("(", "a", ")", 300).into_bytes(), ErrorKind::TooDeep, 2),
+        (deep("sum(", "a", ")", 10_000).into_bytes(), ErrorKind::TooDeep, 2),
+        (deep("", "a", "[1m:]", 300).into_bytes(), ErrorKind::TooDeep, 2),
+        ("(".repeat(100_000).into_bytes(), ErrorKind::TooDeep, 2),
+        ("a".repeat(crate::MAX_INPUT_BYTES + 1).into_bytes(), ErrorKind::TooLarge, 3),
+    ];
+    for (q, kind, status) in &cases {
+        let head = String::from_utf8_lossy(&q[..q.len().min(20)]);
+        let e = format(q).unwrap_err();
+        assert_eq!(e.kind(), *kind, "{}: {}", head, e);
+        let o = run_format(q);
+        assert_eq!(o.status, *status, "{}: {}", head, o.text);
+        assert_eq!(o.text, e.render(q), "{}", head);
+    }
+    assert_eq!(run_format(b"sum(a)").status, 0);
+    // Nesting at the limit is no error; one level deeper is.
+    let max = crate::parse::MAX_DEPTH;
+    assert!(format(deep("(", "a", ")", max).as_bytes()).is_ok());
+    let over = deep("(", "a", ")", max + 1);
+    assert_eq!(format(over.as_bytes()).unwrap_err().kind(), ErrorKind::TooDeep);
+    // Input at the size limit is no size error.
+    let at_limit = "a".repeat(crate::MAX_INPUT_BYTES);
+    assert_eq!(run_format(at_limit.as_bytes()).status, 0);
 }
