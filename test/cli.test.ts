@@ -100,7 +100,8 @@ describe('run options', () => {
     assert.equal(r.value.upstreamTimeoutMs, 150_000);
     assert.equal(r.value.maxBodySize, 1024 * 1024);
     assert.equal(r.value.logLevel, 'info');
-    assert.deepEqual(r.value.jwt, { requireExp: false, leewaySeconds: 60, namespacesClaim: 'namespaces', labelsClaim: 'labels', tenantClaim: 'tenant_id' });
+    assert.deepEqual(r.value.jwt, { requireExp: false, leewaySeconds: 60, namespacesClaim: 'namespaces', labelsClaim: 'labels', tenantClaim: 'tenant_id', metricsUser: 'tenant' });
+    assert.equal(r.value.enforceCacheSize, 64 * 1024 * 1024);
   });
 
   it("reads k8spin's environment variables, flags winning over them", () => {
@@ -145,11 +146,12 @@ describe('run options', () => {
     assert.equal(parseDuration('1m30s'), 90_000);
     assert.equal(parseDuration('500ms'), 500);
     assert.equal(parseDuration('45'), 45_000);
+    assert.equal(parseDuration('1d'), 86_400_000);
     assert.equal(parseSize('10MiB'), 10 * 1024 * 1024);
     assert.equal(parseSize('512KiB'), 512 * 1024);
     assert.equal(parseSize('1MB'), 1_000_000);
     assert.equal(parseSize('4096'), 4096);
-    for (const bad of ['', '0s', '-1s', '1d', 'm']) assert.throws(() => parseDuration(bad), bad);
+    for (const bad of ['', '0s', '-1s', '25d', '1.5s', 'm']) assert.throws(() => parseDuration(bad), bad);
     for (const bad of ['', '0', '1XB', 'MiB', '-5']) assert.throws(() => parseSize(bad), bad);
   });
 

@@ -1,10 +1,10 @@
-import { parseUsersFile, type UserEntry } from '../config/users-file.js';
-import { watchFile } from '../config/watched-file.js';
 import type { Deps } from '../observability/deps.js';
+import { watchFile } from '../reload/watched-file.js';
 import { err, ok, type Result } from '../result.js';
+import { principalOf } from './grant.js';
 import { PasswordVerifier, type StoredPassword } from './password.js';
-import { tenantMatchers } from './tenant.js';
-import type { AuthOutcome, Authenticator, HeaderReader, Principal } from './types.js';
+import type { AuthOutcome, Authenticator, Principal, RequestView } from './types.js';
+import { parseUsersFile, type UserEntry } from './users-file.js';
 
 export interface BasicAuthOptions {
   /** The users file, in k8spin's format. */
@@ -69,9 +69,10 @@ export async function createBasicAuthenticator(
   if (!watched.ok) return err(watched.error);
   const users = watched.value;
 
-  const authenticate = (header: HeaderReader): AuthOutcome | Promise<AuthOutcome> => {
-    const raw = header('authorization');
-    if (raw === undefined || raw.trim() === '') return refuse(401, 'no credentials', BASIC_CHALLENGE);
+  const authenticate = (request: RequestView): AuthOutcome | Promise<AuthOutcome> => {
+    const raw = request.header('authorization');
+    if (raw === undefined || raw.trim() === '') return absent('no credentials', BASIC_CHALLENGE);
+    if (!BASIC_SCHEME.test(raw)) return absent('no Basic credentials');
     const credentials = readBasicCredentials(raw);
     if (!credentials) return refuse(401, 'malformed Basic credentials');
     const { user, password } = credentials;
@@ -109,15 +110,16 @@ export async function createBasicAuthenticator(
 function indexAccounts(entries: readonly UserEntry[], namespaceLabel: string): Accounts {
   const accounts = new Map<string, Account[]>();
   for (const entry of entries) {
-    const matchers = tenantMatchers({ namespaces: entry.namespaces, labels: entry.labels }, namespaceLabel);
-    const principal: Principal | undefined =
-      matchers.length === 0 ? undefined : Object.freeze({ user: entry.username, matchers: Object.freeze(matchers.map((m) => Object.freeze(m))) });
+    // Users-file names are a bounded set: they label the request metrics as they are.
+    const principal = principalOf(entry.username, entry.username, { namespaces: entry.namespaces, labels: entry.labels }, namespaceLabel);
     const list = accounts.get(entry.username) ?? [];
     list.push(Object.freeze({ password: entry.password, principal }));
     accounts.set(entry.username, list);
   }
   return accounts;
 }
+
+const BASIC_SCHEME = /^[ \t]*basic(?:[ \t]|$)/i;
 
 // Stateless between calls (no streaming), so one serves every request.
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -148,6 +150,11 @@ function busy(): AuthOutcome {
   return refuse(429, 'too many password checks waiting for bcrypt');
 }
 
-function refuse(status: 401 | 403 | 429, reason: string, challenge?: string): AuthOutcome {
-  return challenge === undefined ? { ok: false, status, reason } : { ok: false, status, reason, challenge };
+function refuse(status: 401 | 403 | 429, reason: string): AuthOutcome {
+  return { ok: false, status, reason };
+}
+
+/** No Basic credentials at all: another authenticator of a chain may recognise the request. */
+function absent(reason: string, challenge?: string): AuthOutcome {
+  return { ok: false, status: 401, reason, absent: true, ...(challenge !== undefined && { challenge }) };
 }

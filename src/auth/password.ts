@@ -1,7 +1,7 @@
 import { hash as hashOnce, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { err, ok, type Result } from '../result.js';
 import { BcryptGate, type BcryptGateOptions } from './bcrypt.js';
-import { LruSet } from './lru.js';
 
 /** A password as the users file stores it: a bcrypt hash, or plain text (k8spin's format). */
 export type StoredPassword = { readonly kind: 'bcrypt'; readonly hash: string } | { readonly kind: 'plain'; readonly text: string };
@@ -46,16 +46,17 @@ export class PasswordVerifier {
   private readonly key = randomBytes(32).toString('hex');
   /** The digests of stored plain passwords, worked out once per users-file entry rather than per request. */
   private readonly plainDigests = new WeakMap<StoredPassword, Buffer>();
-  private readonly verified: LruSet;
-  private readonly refused: LruSet;
+  /** Keys of credentials known good, and known bad; a lookup counts as a use (`get`, not `has`). */
+  private readonly verified: LRUCache<string, true>;
+  private readonly refused: LRUCache<string, true>;
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly gate: BcryptGate;
   /** Decoy hashes by cost, made once so that a reload does not change them (see `decoyFor`). */
   private readonly decoys = new Map<string, StoredPassword>();
 
   constructor(options: PasswordVerifierOptions = {}) {
-    this.verified = new LruSet(options.cacheSize ?? 10_000);
-    this.refused = new LruSet(options.refusedCacheSize ?? 10_000);
+    this.verified = new LRUCache({ max: options.cacheSize ?? 10_000 });
+    this.refused = new LRUCache({ max: options.refusedCacheSize ?? 10_000 });
     this.gate = new BcryptGate(options.bcrypt);
   }
 
@@ -120,14 +121,14 @@ export class PasswordVerifier {
   }
 
   private remembered(key: string): boolean | undefined {
-    if (this.verified.has(key)) return true;
-    return this.refused.has(key) ? false : undefined;
+    if (this.verified.get(key) === true) return true;
+    return this.refused.get(key) === true ? false : undefined;
   }
 
   private async remember(key: string, run: Promise<boolean>): Promise<boolean> {
     try {
       const matches = await run;
-      (matches ? this.verified : this.refused).add(key);
+      (matches ? this.verified : this.refused).set(key, true);
       return matches;
     } finally {
       this.inFlight.delete(key);

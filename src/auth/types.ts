@@ -1,13 +1,32 @@
+import type { PeerCertificate } from 'node:tls';
 import type { Matcher } from 'promql-parser-wasm';
+
+/** What a credential grants: namespaces, label values (one or several per label), and a Cortex tenant id. */
+export interface Grant {
+  readonly namespaces: readonly string[];
+  readonly labels: Readonly<Record<string, readonly string[]>>;
+  /** Sent upstream as X-Scope-OrgID (Cortex/Mimir tenancy). */
+  readonly tenantId?: string;
+}
 
 /** Who the caller is and what they may see, derived from their credentials. */
 export interface Principal {
-  /** For logs and metrics only; never used for decisions. */
+  /** For logs only; never used for decisions. */
   readonly user: string;
-  /** ANDed onto every selector the caller sends. */
+  /**
+   * The `user` label of the request metrics: a value from a bounded set (a users-file name, a tenant id, or a
+   * fixed word), never straight from a token, so that the metrics' cardinality cannot grow with each token.
+   */
+  readonly metricsUser: string;
+  /** What the credential grants, as read from it. */
+  readonly grant: Grant;
+  /** The grant as matchers: ANDed onto every selector the caller sends. */
   readonly matchers: readonly Matcher[];
-  /** Sent upstream as X-Scope-OrgID (Cortex/Mimir tenancy). */
-  readonly tenantId?: string;
+  /**
+   * The matchers in canonical text (`{namespace="a",team=~"x|y"}`; '' for none). Equal grants have equal keys,
+   * whichever credential carried them: caches of what enforcement gave are shared by key, never per credential.
+   */
+  readonly key: string;
 }
 
 export type AuthOutcome =
@@ -20,12 +39,20 @@ export type AuthOutcome =
       reason: string;
       /** A WWW-Authenticate value, sent only when the caller sent no credentials at all. */
       challenge?: string;
+      /** The request carries no credential of this authenticator's kind: in a chain, the next one may decide. */
+      absent?: true;
     };
 
-/** Reads a request header by lower-case name. */
-export type HeaderReader = (name: string) => string | undefined;
+/** What an authenticator may look at: never the body, which is read only once the caller is known. */
+export interface RequestView {
+  /** A request header by lower-case name; undefined when absent or repeated. */
+  header(name: string): string | undefined;
+  /** The TLS peer's certificate when the connection is TLS and the client sent one. */
+  readonly peerCertificate: PeerCertificate | undefined;
+  readonly remoteAddress: string | undefined;
+}
 
 export interface Authenticator {
-  authenticate(header: HeaderReader): AuthOutcome | Promise<AuthOutcome>;
+  authenticate(request: RequestView): AuthOutcome | Promise<AuthOutcome>;
   close(): Promise<void>;
 }

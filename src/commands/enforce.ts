@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { enforce, enforceSelector, PromQLError } from 'promql-parser-wasm';
-import { tenantMatchers } from '../auth/tenant.js';
+import { tenantMatchers } from '../auth/grant.js';
 
 function namespaceList(value: string, previous: string[]): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)];

@@ -1,16 +1,21 @@
 import type { Command } from 'commander';
 import { createAuthenticator } from '../auth/index.js';
 import { addRunOptions, toRunOptions, type RunOptions } from '../config/run-options.js';
-import { allowList } from '../enforce/endpoints.js';
+import { EnforcedCache } from '../enforce/params.js';
 import { createLogger } from '../observability/logger.js';
 import { createGatewayMetrics, createRegistry } from '../observability/metrics.js';
-import { createUpstream } from '../proxy/upstream.js';
+import { PROMETHEUS, PROMETHEUS_ROUTES, RouteTable } from '../routes/table.js';
 import { createApp } from '../server/app.js';
 import { createInternalApp } from '../server/internal.js';
 import { drain, listen, portOf } from '../server/listen.js';
+import { createUpstream } from '../upstream/upstream.js';
 
 // Under Kubernetes' default 30 s termination grace period, so that promgate ends its requests before SIGKILL.
 const SHUTDOWN_BOUND_MS = 25_000;
+// Remote-write batches are a few MiB at most; no route streams bodies yet (push comes with gateway mode).
+const MAX_RAW_BODY_BYTES = 32 * 1024 ** 2;
+// Texts longer than this are enforced anew each time: a dashboard's queries are far shorter.
+const CACHEABLE_PARAM_LENGTH = 4096;
 
 /** `promgate run`: k8spin's prometheus-multi-tenant-proxy command, flag for flag. */
 export function register(program: Command): void {
@@ -36,19 +41,22 @@ async function run(options: RunOptions): Promise<void> {
 
   const authenticator = await createAuthenticator(options, deps);
   if (!authenticator.ok) return fail(authenticator.error);
-  const upstream = createUpstream(options.prometheusEndpoint, options.upstreamTimeoutMs);
+  const upstream = createUpstream({ url: options.prometheusEndpoint, timeoutMs: options.upstreamTimeoutMs });
 
-  const { allowed, ignored } = allowList(options.protectedEndpoints);
+  const { table: routes, ignored } = new RouteTable(PROMETHEUS_ROUTES).narrowed(options.protectedEndpoints);
   for (const path of ignored) logger.warn({ path }, 'protected endpoint ignored: promgate cannot enforce it, so it stays refused');
   for (const path of options.unprotectedEndpoints) logger.info({ path }, 'unauthenticated endpoint (GET and HEAD, proxied without credentials)');
 
   const app = createApp(
     {
-      upstream,
+      routes,
+      upstreams: new Map([[PROMETHEUS, upstream]]),
       authenticator: authenticator.value,
-      allowed,
       unprotected: new Set(options.unprotectedEndpoints),
+      unprotectedUpstream: PROMETHEUS,
       maxBodySize: options.maxBodySize,
+      maxRawBodySize: MAX_RAW_BODY_BYTES,
+      cache: new EnforcedCache({ maxBytes: options.enforceCacheSize, maxParamLength: CACHEABLE_PARAM_LENGTH }),
       metrics: createGatewayMetrics(registry),
     },
     deps,
@@ -71,7 +79,7 @@ async function run(options: RunOptions): Promise<void> {
       internalPort: internal === undefined ? 0 : portOf(internal),
       upstream: endpoint.href,
       authType: options.authType,
-      endpoints: [...allowed.keys()],
+      endpoints: routes.routes.map((r) => r.path),
     },
     'promgate listening',
   );

@@ -8,6 +8,7 @@ import {
   signingKeyFromSecret,
   type SigningKey,
 } from '../auth/jwt/mint.js';
+import { isLabelName } from '../labels.js';
 import { err, ok, type Result } from '../result.js';
 
 interface TokenFlags {
@@ -26,7 +27,6 @@ interface TokenFlags {
   expiresIn: string;
 }
 
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 function namespaceList(value: string, previous: string[]): string[] {
   const items = value.split(',').map((s) => s.trim());
@@ -39,7 +39,7 @@ function label(value: string, previous: Record<string, string[]>): Record<string
   const eq = value.indexOf('=');
   const name = value.slice(0, Math.max(eq, 0));
   const labelValue = value.slice(eq + 1);
-  if (eq < 0 || !LABEL_NAME.test(name) || labelValue === '') throw new InvalidArgumentError('must be name=value with a label name and a non-empty value.');
+  if (eq < 0 || !isLabelName(name) || labelValue === '') throw new InvalidArgumentError('must be name=value with a label name and a non-empty value.');
   return { ...previous, [name]: [...(previous[name] ?? []), labelValue] };
 }
 

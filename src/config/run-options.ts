@@ -1,41 +1,33 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { endpointByName } from '../enforce/endpoints.js';
-import { parseTarget } from '../enforce/path.js';
+import type { AuthOptions, AuthType } from '../auth/index.js';
+import type { JwtOptions } from '../auth/jwt/options.js';
+import { parseDuration as readDuration } from '../duration.js';
+import { parseTarget } from '../http/target.js';
+import { isLabelName } from '../labels.js';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
 import { err, ok, type Result } from '../result.js';
+import { PROMETHEUS_ROUTES, RouteTable } from '../routes/table.js';
 
-export interface JwtOptions {
-  secret?: string;
-  publicKeyFile?: string;
-  issuer?: string;
-  audience?: string;
-  requireExp: boolean;
-  leewaySeconds: number;
-  namespacesClaim: string;
-  labelsClaim: string;
-  tenantClaim: string;
-}
-
-export interface RunOptions {
+export interface RunOptions extends AuthOptions {
   port: number;
   prometheusEndpoint: URL;
   reloadIntervalMinutes: number;
   unprotectedEndpoints: string[];
   /** Undefined: every endpoint promgate can enforce. */
   protectedEndpoints?: string[];
-  authType: 'basic' | 'jwt';
   /** Users file (basic), or JWKS file or URL (jwt; '' when only --jwt-secret or --jwt-public-key is given). */
   authConfig: string;
-  namespaceLabel: string;
   /** 0: no internal listener. */
   internalPort: number;
   upstreamTimeoutMs: number;
   maxBodySize: number;
+  /** The budget in bytes of the cache of enforced expressions, for every principal together. */
+  enforceCacheSize: number;
   logLevel: LogLevel;
-  jwt: JwtOptions;
 }
 
 const DEFAULT_UNPROTECTED = '/-/healthy,/-/ready';
+const ROUTES = new RouteTable(PROMETHEUS_ROUTES);
 const DEFAULT_AUTH_CONFIG = 'authn.yaml';
 
 function integer(min: number, max: number) {
@@ -47,18 +39,12 @@ function integer(min: number, max: number) {
   };
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `30s`, `2m`, `1m30s`, `500ms` (Go and Prometheus durations), or a plain number of seconds. */
+/** A duration flag (see duration.ts), in milliseconds: from 1 ms to 24 days, what a Node timer takes. */
 export function parseDuration(value: string): number {
-  const text = value.trim();
-  let ms = 0;
-  if (/^\d+(\.\d+)?$/.test(text)) ms = Number(text) * 1000;
-  else if (/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) {
-    for (const [, n, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) ms += Number(n) * DURATION_UNITS[unit!]!;
-  } else throw new InvalidArgumentError('must be a duration such as 30s, 2m or 1m30s.');
-  if (!(ms >= 1) || ms > 2 ** 31 - 1) throw new InvalidArgumentError('must be between 1ms and 24 days.');
-  return Math.round(ms);
+  const ms = readDuration(value);
+  if (!ms.ok) throw new InvalidArgumentError('must be a duration such as 30s, 2m or 1m30s.');
+  if (ms.value < 1 || ms.value > 2 ** 31 - 1) throw new InvalidArgumentError('must be between 1ms and 24 days.');
+  return ms.value;
 }
 
 const SIZE_UNITS: Record<string, number> = {
@@ -128,6 +114,10 @@ export function addRunOptions(command: Command): Command {
       .default(150_000, '2m30s, beyond Prometheus\'s own 2m query timeout')
       .argParser(parseDuration),
     new Option('--max-body-size <size>', 'largest POST body accepted').env(env('MAX_BODY_SIZE')).default(1024 ** 2, '1MiB').argParser(parseSize),
+    new Option('--enforce-cache-size <size>', 'memory for enforced expressions kept for reuse, all principals together')
+      .env(env('ENFORCE_CACHE_SIZE'))
+      .default(64 * 1024 ** 2, '64MiB')
+      .argParser(parseSize),
     new Option('--log-level <level>', 'log level').env(env('LOG_LEVEL')).default('info').argParser(oneOf(LOG_LEVELS)),
     new Option('--jwt-secret <secret>', 'HMAC secret for JWTs (HS256/384/512)').env(env('JWT_SECRET')),
     new Option('--jwt-public-key <file>', 'PEM public key file for JWTs (RS*, PS*, ES*, EdDSA)').env(env('JWT_PUBLIC_KEY')),
@@ -138,6 +128,10 @@ export function addRunOptions(command: Command): Command {
     new Option('--jwt-namespaces-claim <name>', 'claim holding the namespaces').env(env('JWT_NAMESPACES_CLAIM')).default('namespaces'),
     new Option('--jwt-labels-claim <name>', 'claim holding the label grants').env(env('JWT_LABELS_CLAIM')).default('labels'),
     new Option('--jwt-tenant-claim <name>', 'claim holding the X-Scope-OrgID tenant').env(env('JWT_TENANT_CLAIM')).default('tenant_id'),
+    new Option('--jwt-metrics-user <from>', "what labels a token's requests in the metrics: its tenant id (bounded) or its subject")
+      .env(env('JWT_METRICS_USER'))
+      .default('tenant')
+      .argParser(oneOf(['tenant', 'subject'] as const)),
   ];
   for (const option of options) command.addOption(option);
   return command;
@@ -149,12 +143,13 @@ interface RawRunOptions {
   reloadInterval: number;
   unprotectedEndpoints: string | string[];
   protectedEndpoints?: string[];
-  authType: 'basic' | 'jwt';
+  authType: AuthType;
   authConfig: string;
   namespaceLabel: string;
   internalPort: number;
   upstreamTimeout: number;
   maxBodySize: number;
+  enforceCacheSize: number;
   logLevel: LogLevel;
   jwtSecret?: string;
   jwtPublicKey?: string;
@@ -165,6 +160,7 @@ interface RawRunOptions {
   jwtNamespacesClaim: string;
   jwtLabelsClaim: string;
   jwtTenantClaim: string;
+  jwtMetricsUser: JwtOptions['metricsUser'];
 }
 
 /** Checks what single flags cannot, and shapes the parsed flags into RunOptions. */
@@ -186,14 +182,13 @@ export function toRunOptions(command: Command): Result<RunOptions, string> {
     const target = parseTarget(path);
     if (!target.ok || path.includes('?')) return err(`--unprotected-endpoints: ${JSON.stringify(path)} is not a canonical path`);
     // An endpoint that reads series would be open to everyone, unfiltered.
-    const endpointHere = endpointByName(path);
-    if ((endpointHere !== undefined && endpointHere.kind !== 'forward') || path.startsWith('/api/v1/label/')) {
+    if (ROUTES.find(path)?.route.readsSeries === true || path.startsWith('/api/v1/label/')) {
       return err(`--unprotected-endpoints: ${path} reads series and cannot be served without authentication`);
     }
   }
 
   if (raw.port !== 0 && raw.port === raw.internalPort) return err('--port and --internal-port must differ');
-  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(raw.namespaceLabel)) return err(`--namespace-label ${JSON.stringify(raw.namespaceLabel)} is not a label name`);
+  if (!isLabelName(raw.namespaceLabel)) return err(`--namespace-label ${JSON.stringify(raw.namespaceLabel)} is not a label name`);
 
   const keyGiven = raw.jwtSecret !== undefined || raw.jwtPublicKey !== undefined;
   const authConfigDefaulted = command.getOptionValueSource('authConfig') === 'default';
@@ -211,6 +206,7 @@ export function toRunOptions(command: Command): Result<RunOptions, string> {
     internalPort: raw.internalPort,
     upstreamTimeoutMs: raw.upstreamTimeout,
     maxBodySize: raw.maxBodySize,
+    enforceCacheSize: raw.enforceCacheSize,
     logLevel: raw.logLevel,
     jwt: {
       requireExp: raw.jwtRequireExp,
@@ -218,6 +214,7 @@ export function toRunOptions(command: Command): Result<RunOptions, string> {
       namespacesClaim: raw.jwtNamespacesClaim,
       labelsClaim: raw.jwtLabelsClaim,
       tenantClaim: raw.jwtTenantClaim,
+      metricsUser: raw.jwtMetricsUser,
       ...(raw.jwtSecret !== undefined && { secret: raw.jwtSecret }),
       ...(raw.jwtPublicKey !== undefined && { publicKeyFile: raw.jwtPublicKey }),
       ...(raw.jwtIssuer !== undefined && { issuer: raw.jwtIssuer }),

@@ -1,6 +1,6 @@
 import { quoteRegex, type Matcher } from 'promql-parser-wasm';
 import { err, ok, type Result } from '../result.js';
-import { tenantSelector } from './params.js';
+import { selectorText } from './selector.js';
 
 /** What the caller of /api/v1/metadata asked for, read as Prometheus reads it. */
 export interface MetadataQuery {
@@ -28,7 +28,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * a series of, within the lookback window, as the targets that Prometheus lists metadata for are the live ones.
  */
 export function tenantSourcesQuery(matchers: readonly Matcher[]): string {
-  return `group by (__name__, job, instance) (${tenantSelector(matchers)})`;
+  return `group by (__name__, job, instance) (${selectorText(matchers)})`;
 }
 
 /** Reads the answer to `tenantSourcesQuery`. */
@@ -92,20 +92,18 @@ interface MetadataEntry {
 }
 
 /**
- * The /api/v1/metadata answer for a tenant, made from a /api/v1/targets/metadata answer: an entry counts only
+ * The data of the /api/v1/metadata answer for a tenant, made from that of /api/v1/targets/metadata: an entry counts only
  * where the target that reported it wrote a series of that family which the tenant may see. Prometheus merges
  * /api/v1/metadata across targets by name, so filtering that answer by name would show a tenant the help text
  * another tenant's target gives the same name; per target, each entry has an owner.
  */
-export function tenantMetadata(targetsAnswer: unknown, sources: TenantSources, query: MetadataQuery): Result<unknown, string> {
-  if (!isObject(targetsAnswer) || targetsAnswer.status !== 'success' || !Array.isArray(targetsAnswer.data)) {
-    return err('the upstream gave no target metadata');
-  }
+export function tenantMetadata(targets: unknown, sources: TenantSources, query: MetadataQuery): Result<unknown, string> {
+  if (!Array.isArray(targets)) return err('the upstream gave no target metadata');
   // No prototype: a metric may be named `__proto__`, which on a plain object would set the prototype, not a key.
   const families: Record<string, MetadataEntry[]> = Object.create(null);
   const seen = new Set<string>();
   let count = 0;
-  for (const item of targetsAnswer.data) {
+  for (const item of targets) {
     if (!isObject(item) || !isObject(item.target)) continue;
     // Asked for one metric, Prometheus leaves the family out of each entry.
     const family = query.metric !== '' ? query.metric : item.metric;
@@ -128,5 +126,5 @@ export function tenantMetadata(targetsAnswer: unknown, sources: TenantSources, q
   // Sorted by name, as Prometheus's JSON encoder writes a map.
   const data: Record<string, MetadataEntry[]> = Object.create(null);
   for (const name of Object.keys(families).sort()) data[name] = families[name]!;
-  return ok({ status: 'success', data });
+  return ok(data);
 }

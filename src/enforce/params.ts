@@ -1,23 +1,39 @@
+import { LRUCache } from 'lru-cache';
 import { enforce, enforceSelector, PromQLError, type Matcher, type SelectorEndpoint } from 'promql-parser-wasm';
+import { encodeParam, type Param } from '../http/form.js';
 import { err, ok, type Result } from '../result.js';
-import type { EndpointKind } from './endpoints.js';
-import { encodeParam, type Param } from './form.js';
-import type { MetadataQuery } from './metadata.js';
 
-export interface ParamsRefusal {
-  readonly status: 400;
-  readonly errorType: 'bad_data';
+/** Why a request's parameters cannot be sent: the caller's mistake (bad_data), or the parser's (internal). */
+export interface ParamsError {
+  readonly errorType: 'bad_data' | 'internal';
   readonly message: string;
 }
 
-export interface EnforcedParams {
+/** Whom the parameters are rebuilt for: the matchers, and their canonical text as the cache's key. */
+export interface Confinement {
+  readonly matchers: readonly Matcher[];
+  readonly key: string;
+}
+
+/** How an endpoint reads its parameters. */
+export interface ParamRules {
+  /** `query` is a PromQL expression that reads series (query endpoints), not text to pass on. */
+  readonly query: boolean;
+  /** How `match[]` selectors are checked: as the API endpoints or as /federate check them. */
+  readonly selectors: SelectorEndpoint;
+  /** Put before a `match[]` error (Prometheus names the parameter on /api/v1/series only). */
+  readonly matchErrorPrefix: string;
+  /** Parameters taken out of what is sent, for the endpoint to read itself. */
+  readonly take?: ReadonlySet<string>;
+}
+
+export interface RebuiltParams {
   /** Canonical urlencoded parameters to send upstream (query string for GET, body for POST). */
   readonly encoded: string;
-  /**
-   * /api/v1/metadata for a tenant with matchers only: what the caller asked for, which promgate answers
-   * itself from the upstream's per-target metadata (see `tenantMetadata`).
-   */
-  readonly metadata?: MetadataQuery;
+  readonly queries: number;
+  readonly matches: number;
+  /** The parameters named in `take`, in the order sent. */
+  readonly taken: readonly Param[];
 }
 
 // Parameters Prometheus reads with FormValue (the first value only). A second value would be ignored there,
@@ -28,137 +44,121 @@ const READ_ONCE = new Map(
   ),
 );
 
-// What /api/v1/metadata reads, when promgate answers it itself.
-const METADATA_PARAMS = new Set(['metric', 'limit', 'limit_per_metric']);
-
-const refuse = (message: string): Result<never, ParamsRefusal> => err({ status: 400, errorType: 'bad_data', message });
-
-function parserMessage(e: unknown): string {
-  if (e instanceof PromQLError) return e.message;
-  throw e;
-}
-
 /**
- * Rebuilds the parameters of a request to `kind` so that they can read only the tenant's series:
- * `query` (query endpoints) and every `match[]` (everywhere) get the tenant's matchers; label endpoints without
- * `match[]` get the tenant's own selector. Other parameters pass unchanged.
+ * Rebuilds a request's parameters so that they can read only the confinement's series: `query` (where it reads
+ * series) and every `match[]` get its matchers; other parameters pass unchanged, in their order.
  *
  * With no matchers (a principal known by tenant id only, isolated by the upstream through X-Scope-OrgID),
  * expressions are still parsed, validated and sent in the parser's canonical form: what the upstream runs is
  * always what promgate understood.
  */
-export function enforceParams(
-  kind: EndpointKind,
+export function rebuildParams(
   params: readonly Param[],
-  matchers: readonly Matcher[],
-): Result<EnforcedParams, ParamsRefusal> {
-  const filterMetadata = kind === 'metadata' && matchers.length > 0;
+  confinement: Confinement,
+  rules: ParamRules,
+  cache: EnforcedCache,
+): Result<RebuiltParams, ParamsError> {
   let encoded = '';
   let seenOnce = 0;
   let matches = 0;
   let queries = 0;
-  const metadata = { metric: '', limit: -1, limitPerMetric: -1 };
-
-  for (const [name, value] of params) {
+  const taken: Param[] = [];
+  for (const param of params) {
+    const [name, value] = param;
     const bit = READ_ONCE.get(name);
     if (bit !== undefined) {
       if ((seenOnce & bit) !== 0) return refuse(`parameter "${name}" given more than once`);
       seenOnce |= bit;
     }
-    let param: string;
+    let piece: string;
     if (name === 'match[]') {
       matches++;
-      try {
-        param = enforcedParam(value, matchers, kind === 'federate' ? 'federate' : 'api');
-      } catch (e) {
-        // Prometheus's words: only /api/v1/series names the parameter.
-        return refuse(kind === 'series' ? `invalid parameter "match[]": ${parserMessage(e)}` : parserMessage(e));
-      }
-    } else if (name === 'query' && kind === 'query') {
+      const enforced = cache.param(value, confinement, rules.selectors);
+      if (!enforced.ok) return prefixed(rules.matchErrorPrefix, enforced.error);
+      piece = enforced.value;
+    } else if (name === 'query' && rules.query) {
       queries++;
-      try {
-        param = enforcedParam(value, matchers, 'query');
-      } catch (e) {
-        return refuse(`invalid parameter "query": ${parserMessage(e)}`);
-      }
-    } else if (filterMetadata && METADATA_PARAMS.has(name)) {
-      if (name === 'metric') {
-        metadata.metric = value;
-      } else {
-        // Go's strconv.Atoi, as Prometheus parses it.
-        if (!/^[+-]?\d{1,15}$/.test(value)) return refuse(`${name} must be a number`);
-        if (name === 'limit') metadata.limit = Number(value);
-        else metadata.limitPerMetric = Number(value);
-      }
+      const enforced = cache.param(value, confinement, 'query');
+      if (!enforced.ok) return prefixed('invalid parameter "query": ', enforced.error);
+      piece = enforced.value;
+    } else if (rules.take?.has(name) === true) {
+      taken.push(param);
       continue;
     } else {
-      param = encodeParam(name, value);
+      piece = encodeParam(name, value);
     }
-    encoded = encoded.length === 0 ? param : `${encoded}&${param}`;
+    encoded = encoded.length === 0 ? piece : `${encoded}&${piece}`;
   }
-
-  if (kind === 'query' && queries === 0) {
-    // Prometheus reads a missing query as the empty expression; the parser says why that is an error.
-    try {
-      enforce('', matchers);
-    } catch (e) {
-      return refuse(`invalid parameter "query": ${parserMessage(e)}`);
-    }
-  }
-  if (kind === 'series' && matches === 0) return refuse('no match[] parameter provided');
-  if (kind === 'labels' && matches === 0 && matchers.length > 0) {
-    const own = encodeParam('match[]', tenantSelector(matchers));
-    encoded = encoded.length === 0 ? own : `${encoded}&${own}`;
-  }
-  return ok(filterMetadata ? { encoded, metadata } : { encoded });
+  return ok({ encoded, queries, matches, taken });
 }
 
-// Dashboards send the same expressions again and again (only the time parameters change), so the parser's
-// answer is kept per grant, encoded as sent: a bounded map, oldest entry out first. Errors are not kept; long
-// texts are not kept.
-const CACHE_ENTRIES = 1024;
-const CACHEABLE_LENGTH = 4096;
-const enforced = new WeakMap<readonly Matcher[], Map<string, string>>();
+/** Why the empty expression is refused, as Prometheus reads a missing `query`: the parser says it. */
+export function missingQuery(confinement: Confinement): ParamsError {
+  const result = parsed(() => enforce('', confinement.matchers));
+  return result.ok ? { errorType: 'internal', message: 'the parser accepted an empty query' } : withPrefix('invalid parameter "query": ', result.error);
+}
+
+const refuse = (message: string): Result<never, ParamsError> => err({ errorType: 'bad_data', message });
+const withPrefix = (prefix: string, error: ParamsError): ParamsError =>
+  error.errorType === 'bad_data' ? { errorType: 'bad_data', message: prefix + error.message } : error;
+const prefixed = (prefix: string, error: ParamsError): Result<never, ParamsError> => err(withPrefix(prefix, error));
+
+/** The parser's answer, its refusals as values: a syntax error is the caller's, a trap in the parser is not. */
+function parsed(run: () => string): Result<string, ParamsError> {
+  try {
+    return ok(run());
+  } catch (e) {
+    if (!(e instanceof PromQLError)) throw e;
+    return err({ errorType: e.code === 'internal' ? 'internal' : 'bad_data', message: e.message });
+  }
+}
 
 /** How a parameter is read: as a query, or as a `match[]` selector of the API or of /federate. */
 type ParsedAs = 'query' | SelectorEndpoint;
 
-/** `match[]=<selector enforced>` or `query=<expression enforced>`, urlencoded as sent upstream. */
-function enforcedParam(text: string, matchers: readonly Matcher[], as: ParsedAs): string {
-  if (text.length > CACHEABLE_LENGTH) return enforceParam(text, matchers, as);
-  let cache = enforced.get(matchers);
-  if (cache === undefined) {
-    cache = new Map();
-    enforced.set(matchers, cache);
-  }
-  // One map for all three: the first letter (q, a, f) keeps their keys apart.
-  const key = `${as[0]}${text}`;
-  let result = cache.get(key);
-  if (result === undefined) {
-    result = enforceParam(text, matchers, as);
-    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-    cache.set(key, result);
-  }
-  return result;
+function enforceParam(text: string, matchers: readonly Matcher[], as: ParsedAs): Result<string, ParamsError> {
+  const result = parsed(() => (as === 'query' ? enforce(text, matchers) : enforceSelector(text, matchers, as)));
+  return result.ok ? ok(encodeParam(as === 'query' ? 'query' : 'match[]', result.value)) : result;
 }
 
-function enforceParam(text: string, matchers: readonly Matcher[], as: ParsedAs): string {
-  return as === 'query' ? encodeParam('query', enforce(text, matchers)) : encodeParam('match[]', enforceSelector(text, matchers, as));
+export interface EnforcedCacheOptions {
+  /** The most bytes of text the cache may hold, keys and values together, for every principal at once. */
+  readonly maxBytes: number;
+  /** Longer parameters are enforced every time, never kept. */
+  readonly maxParamLength: number;
 }
 
-const selectors = new WeakMap<readonly Matcher[], string>();
-const LEGACY_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/**
+ * Dashboards send the same expressions again and again (only the time parameters change), so what enforcement
+ * gave is kept, encoded as sent, by the confinement's canonical text and the expression: every credential with
+ * the same grant shares its entries, and one budget in bytes bounds them all, whatever the number of
+ * principals. Least recently used goes first; refusals and long texts are not kept.
+ */
+export class EnforcedCache {
+  private readonly entries: LRUCache<string, string>;
 
-/** `{namespace="a",team=~"x|y"}`: the series selector of everything the tenant may see. Cached per grant. */
-export function tenantSelector(matchers: readonly Matcher[]): string {
-  let selector = selectors.get(matchers);
-  if (selector === undefined) {
-    // JSON string syntax is a subset of PromQL's double-quoted strings.
-    const parts = matchers.map(
-      (m) => `${LEGACY_NAME.test(m.name) ? m.name : JSON.stringify(m.name)}${m.type}${JSON.stringify(m.value)}`,
-    );
-    selector = `{${parts.join(',')}}`;
-    selectors.set(matchers, selector);
+  constructor(private readonly options: EnforcedCacheOptions) {
+    this.entries = new LRUCache<string, string>({
+      maxSize: options.maxBytes,
+      // UTF-16: two bytes a code unit, as the strings are held.
+      sizeCalculation: (value, key) => 2 * (value.length + key.length),
+    });
   }
-  return selector;
+
+  /** `match[]=<selector enforced>` or `query=<expression enforced>`, urlencoded as sent upstream. */
+  param(text: string, confinement: Confinement, as: ParsedAs): Result<string, ParamsError> {
+    if (text.length > this.options.maxParamLength) return enforceParam(text, confinement.matchers, as);
+    // NUL appears in neither a canonical selector text nor the first letter of `as` (q, a, f).
+    const key = `${as[0]}${confinement.key}\u0000${text}`;
+    const known = this.entries.get(key);
+    if (known !== undefined) return ok(known);
+    const result = enforceParam(text, confinement.matchers, as);
+    if (result.ok) this.entries.set(key, result.value);
+    return result;
+  }
+
+  /** Bytes held now (for tests and the gauge). */
+  get bytes(): number {
+    return this.entries.calculatedSize;
+  }
 }

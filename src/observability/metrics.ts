@@ -10,7 +10,9 @@ export type Refusal =
   | 'forbidden'
   | 'unsupported_media_type'
   | 'body_too_large'
-  | 'bad_request';
+  | 'bad_request'
+  /** The parser failed on the query (a trap): the query is refused with 500. */
+  | 'internal';
 
 /** unavailable: 502; timeout: 504 or a stalled answer; interrupted: the answer broke off mid-stream. */
 export type UpstreamFailure = 'unavailable' | 'timeout' | 'interrupted';
@@ -21,6 +23,14 @@ export interface GatewayMetrics {
   upstreamError(kind: UpstreamFailure): void;
 }
 
+/**
+ * The metric `name` of `registry`, made by `make` the first time it is asked for: every module registers its
+ * metrics this way, so that several of its instances (tests, an in-process restart) share one registry.
+ */
+export function registered<T>(registry: Registry, name: string, make: (registers: Registry[]) => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make([registry]);
+}
+
 export function createRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -28,31 +38,31 @@ export function createRegistry(): Registry {
 }
 
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
-  const requests = new Counter({
+  const requests = registered(registry, 'promgate_http_requests_total', (registers) => new Counter({
     name: 'promgate_http_requests_total',
-    help: 'Requests answered, by endpoint, status code and user.',
+    help: 'Requests answered, by endpoint, status code and user (a users-file name, a tenant id, or "jwt").',
     labelNames: ['endpoint', 'code', 'user'] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
+    registers,
+  }));
+  const duration = registered(registry, 'promgate_http_request_duration_seconds', (registers) => new Histogram({
     name: 'promgate_http_request_duration_seconds',
     help: 'Time from receiving a request to the end of its answer, by endpoint.',
     labelNames: ['endpoint'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-    registers: [registry],
-  });
-  const refusals = new Counter({
+    registers,
+  }));
+  const refusals = registered(registry, 'promgate_enforcement_refusals_total', (registers) => new Counter({
     name: 'promgate_enforcement_refusals_total',
     help: 'Requests promgate refused without asking the upstream, by reason.',
     labelNames: ['reason'] as const,
-    registers: [registry],
-  });
-  const upstreamErrors = new Counter({
+    registers,
+  }));
+  const upstreamErrors = registered(registry, 'promgate_upstream_errors_total', (registers) => new Counter({
     name: 'promgate_upstream_errors_total',
     help: 'Upstream requests that failed: unavailable (502), timeout (504 or stalled) or interrupted mid-answer.',
     labelNames: ['kind'] as const,
-    registers: [registry],
-  });
+    registers,
+  }));
 
   // prom-client hashes the label object on every call; the label children are cached once per combination instead.
   const requestChildren = new Map<string, Counter.Internal>();

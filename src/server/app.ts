@@ -3,29 +3,38 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import type { AuthOutcome, Authenticator } from '../auth/types.js';
-import { findRoute, type Endpoint } from '../enforce/endpoints.js';
-import { decodeForm, encodeParam, type Param } from '../enforce/form.js';
-import { enforceParams } from '../enforce/params.js';
-import { labelNameFromSegment, parseTarget } from '../enforce/path.js';
+import type { EnforcedCache } from '../enforce/params.js';
+import { isForm, isJson, limitedBody, readBody, type BodyRefusal } from '../http/body.js';
+import { sendError, type ErrorType } from '../http/errors.js';
+import { decodeForm, encodeParam, type Param } from '../http/form.js';
+import { parseTarget } from '../http/target.js';
 import type { Deps } from '../observability/deps.js';
 import type { GatewayMetrics, Refusal } from '../observability/metrics.js';
-import { forward } from '../proxy/forward.js';
-import { upstreamHeaders } from '../proxy/headers.js';
-import { forwardMetadata } from '../proxy/metadata.js';
-import type { Upstream } from '../proxy/upstream.js';
-import { isForm, readBody } from './body.js';
-import { sendError, type ErrorType } from './errors.js';
+import type { Action, Route } from '../routes/route.js';
+import type { RouteTable } from '../routes/table.js';
+import { answerUpstreamFailure } from '../upstream/failure.js';
+import { forward } from '../upstream/forward.js';
+import { upstreamHeaders } from '../upstream/headers.js';
+import { BadUpstream, jsonClient, type JsonAnswer } from '../upstream/json.js';
+import type { Upstream, UpstreamRequest } from '../upstream/upstream.js';
 import type { Exchange } from './exchange.js';
 import { beginExchange, endExchange } from './observe.js';
+import { NodeRequestView } from './request-view.js';
 
 export interface AppOptions {
-  upstream: Upstream;
+  /** The endpoints served (see routes/table.ts). */
+  routes: RouteTable;
+  /** The upstreams the routes name. */
+  upstreams: ReadonlyMap<string, Upstream>;
   authenticator: Authenticator;
-  /** The enforced endpoints allowed (see allowList). */
-  allowed: ReadonlyMap<string, Endpoint>;
-  /** Exact paths proxied for GET and HEAD without authentication. */
+  /** Exact paths proxied for GET and HEAD without authentication, and the upstream they go to. */
   unprotected: ReadonlySet<string>;
+  unprotectedUpstream: string;
+  /** Largest form or JSON body read. */
   maxBodySize: number;
+  /** Largest body streamed through untouched (`raw` routes). */
+  maxRawBodySize: number;
+  cache: EnforcedCache;
   metrics: GatewayMetrics;
 }
 
@@ -37,16 +46,29 @@ type GatewayEnv = { Bindings: HttpBindings };
  */
 type Stage = (incoming: IncomingMessage, outgoing: ServerResponse, exchange: Exchange) => boolean | Promise<boolean>;
 
+const REFUSAL_BY_STATUS: Readonly<Record<number, Refusal>> = { 400: 'bad_request', 403: 'forbidden', 404: 'not_found', 413: 'body_too_large', 415: 'unsupported_media_type' };
+const WITH_BODY = new Set(['POST', 'PUT']);
+
 /**
- * The gateway: one stage a concern, in the order a request flows. Every answer, the upstream's included, is
- * written straight to Node's response; Hono sees RESPONSE_ALREADY_SENT.
+ * The gateway: one stage a concern, in the order a request flows: canonical path and route, unauthenticated
+ * endpoints, authentication, method, parameters and body by the route's policy, the route's handler, and the
+ * upstream call its action names. The stages hold no policy of any endpoint: that is the route table's.
+ * Every answer, the upstream's included, is written straight to Node's response; Hono sees RESPONSE_ALREADY_SENT.
  *
  * The stages run from one Hono handler rather than as Hono middleware: as middleware, each stage cost a promise
  * and several microtask turns per request, about a tenth of the gateway's CPU time per request. They read Node's
  * request (`c.env.incoming`) directly, so that Hono builds no Web Request or Headers either.
  */
 export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
-  const { upstream, authenticator, allowed, unprotected, maxBodySize, metrics } = options;
+  const { routes, upstreams, authenticator, unprotected, maxBodySize, maxRawBodySize, cache, metrics } = options;
+  const upstreamOf = (name: string): Upstream => {
+    const upstream = upstreams.get(name);
+    if (upstream === undefined) throw new Error(`no upstream named ${JSON.stringify(name)}`);
+    return upstream;
+  };
+  // Every route's upstream is known before the first request.
+  for (const route of routes.routes) upstreamOf(route.upstream);
+  const unprotectedUpstream = upstreamOf(options.unprotectedUpstream);
   const app = new Hono<GatewayEnv>();
 
   const refuse = (
@@ -62,16 +84,20 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     exchange.bytes = sendError(outgoing, status, errorType, message, headers);
     return true;
   };
+  const refuseBody = (outgoing: ServerResponse, exchange: Exchange, refusal: BodyRefusal): true =>
+    refusal.status === 413
+      ? refuse(outgoing, exchange, 'body_too_large', 413, 'bad_data', refusal.message, { connection: 'close' })
+      : refuse(outgoing, exchange, 'bad_request', 400, 'bad_data', refusal.message);
 
   // The raw request-target, not a parsed URL: URL parsing would already have resolved dot segments.
   const canonicalPath: Stage = (incoming, outgoing, exchange) => {
     const target = parseTarget(incoming.url ?? '');
     if (!target.ok) return refuse(outgoing, exchange, 'bad_path', 400, 'bad_data', target.error);
     exchange.target = target.value;
-    const route = findRoute(target.value.path, allowed);
-    if (route !== undefined) {
-      exchange.route = route;
-      exchange.endpoint = route.endpoint.name;
+    const match = routes.find(target.value.path);
+    if (match !== undefined) {
+      exchange.match = match;
+      exchange.endpoint = match.route.path;
     }
     return false;
   };
@@ -85,18 +111,13 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     const decoded = decodeForm(query, params);
     if (!decoded.ok) return refuse(outgoing, exchange, 'bad_request', 400, 'bad_data', decoded.error);
     const encoded = params.map(([name, value]) => encodeParam(name, value)).join('&');
-    const headers = upstreamHeaders(incoming.headers, exchange.id, undefined, false);
-    return forward(upstream, { method, path: encoded ? `${path}?${encoded}` : path, headers }, outgoing, exchange, metrics).then(
-      () => true,
-    );
+    const headers = upstreamHeaders(incoming.headers, exchange.id, undefined, undefined);
+    const request = { method, path: encoded ? `${path}?${encoded}` : path, headers } as const;
+    return forward(unprotectedUpstream, request, outgoing, exchange, metrics).then(() => true);
   };
 
   const authenticate: Stage = (incoming, outgoing, exchange) => {
-    const headers = incoming.headers;
-    const outcome = authenticator.authenticate((name) => {
-      const value = headers[name];
-      return typeof value === 'string' ? value : undefined;
-    });
+    const outcome = authenticator.authenticate(new NodeRequestView(incoming));
     // Most credentials are checked without waiting (see Authenticator): no promise for them.
     return outcome instanceof Promise ? outcome.then((o) => admit(outgoing, exchange, o)) : admit(outgoing, exchange, outcome);
   };
@@ -117,26 +138,22 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     const principal = outcome.principal;
     exchange.principal = principal;
     // Nothing is ever forwarded unfiltered: a principal must be confined by matchers or by a tenant id.
-    if (principal.matchers.length === 0 && principal.tenantId === undefined) {
+    if (principal.matchers.length === 0 && principal.grant.tenantId === undefined) {
       exchange.note = 'the principal has no namespaces, labels or tenant id';
       return refuse(outgoing, exchange, 'forbidden', 403, 'forbidden', 'access denied: no namespace, label or tenant is granted');
     }
     return false;
   };
 
-  const route: Stage = (incoming, outgoing, exchange) => {
-    const found = exchange.route;
+  const method: Stage = (incoming, outgoing, exchange) => {
+    const found = exchange.match;
     if (found === undefined) return refuse(outgoing, exchange, 'not_found', 404, 'not_found', `${exchange.target!.path}: not found`);
-    const method = incoming.method ?? '';
-    if (!found.endpoint.methods.includes(method)) {
-      return refuse(outgoing, exchange, 'method_not_allowed', 405, 'bad_data', `method ${method} not allowed for ${found.endpoint.name}`, {
-        allow: found.endpoint.methods.join(', '),
+    const { route } = found;
+    const asked = incoming.method ?? '';
+    if (!(route.methods as readonly string[]).includes(asked)) {
+      return refuse(outgoing, exchange, 'method_not_allowed', 405, 'bad_data', `method ${asked} not allowed for ${route.path}`, {
+        allow: route.methods.join(', '),
       });
-    }
-    if (found.labelSegment !== undefined) {
-      const name = labelNameFromSegment(found.labelSegment);
-      if (!name.ok) return refuse(outgoing, exchange, 'bad_request', 400, 'bad_data', name.error);
-      exchange.labelName = name.value;
     }
     return false;
   };
@@ -146,7 +163,11 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     const fromUrl = decodeForm(exchange.target!.query, params);
     if (!fromUrl.ok) return refuse(outgoing, exchange, 'bad_request', 400, 'bad_data', fromUrl.error);
     exchange.params = params;
-    return incoming.method === 'POST' ? formBody(incoming, outgoing, exchange) : false;
+    if (!WITH_BODY.has(incoming.method!)) return false;
+    const policy = exchange.match!.route.body;
+    if (policy === 'form') return formBody(incoming, outgoing, exchange);
+    if (policy === 'json') return jsonBody(incoming, outgoing, exchange);
+    return false;
   };
 
   const formBody: Stage = async (incoming, outgoing, exchange) => {
@@ -154,37 +175,107 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
       return refuse(outgoing, exchange, 'unsupported_media_type', 415, 'bad_data', 'a POST body must be application/x-www-form-urlencoded');
     }
     const body = await readBody(incoming, maxBodySize);
-    if (!body.ok) {
-      return body.error.status === 413
-        ? refuse(outgoing, exchange, 'body_too_large', 413, 'bad_data', body.error.message, { connection: 'close' })
-        : refuse(outgoing, exchange, 'bad_request', 400, 'bad_data', body.error.message);
-    }
+    if (!body.ok) return refuseBody(outgoing, exchange, body.error);
     const fromBody = decodeForm(body.value, exchange.params!);
     if (!fromBody.ok) return refuse(outgoing, exchange, 'bad_request', 400, 'bad_data', fromBody.error);
     exchange.isForm = true;
     return false;
   };
 
-  const enforceAndForward: Stage = (incoming, outgoing, exchange) => {
-    const principal = exchange.principal!;
-    const endpoint = exchange.route!.endpoint;
-    const enforced = enforceParams(endpoint.kind, exchange.params!, principal.matchers);
-    if (!enforced.ok) return refuse(outgoing, exchange, 'bad_request', enforced.error.status, enforced.error.errorType, enforced.error.message);
-    const { encoded, metadata } = enforced.value;
-    exchange.enforced = encoded;
-    const isForm = exchange.isForm === true;
-    const headers = upstreamHeaders(incoming.headers, exchange.id, principal.tenantId, isForm);
-    if (metadata !== undefined) {
-      return forwardMetadata(upstream, metadata, principal.matchers, headers, outgoing, exchange, metrics).then(() => true);
+  const jsonBody: Stage = async (incoming, outgoing, exchange) => {
+    if (!isJson(incoming.headers['content-type'])) {
+      return refuse(outgoing, exchange, 'unsupported_media_type', 415, 'bad_data', `a ${incoming.method} body must be application/json`);
     }
-    const path = exchange.labelName === undefined ? endpoint.name : `/api/v1/label/${exchange.labelName}/values`;
-    const request = isForm
-      ? { method: 'POST' as const, path, headers, body: encoded }
-      : { method: 'GET' as const, path: encoded.length === 0 ? path : `${path}?${encoded}`, headers };
-    return forward(upstream, request, outgoing, exchange, metrics).then(() => true);
+    const body = await readBody(incoming, maxBodySize);
+    if (!body.ok) return refuseBody(outgoing, exchange, body.error);
+    try {
+      exchange.json = JSON.parse(body.value);
+    } catch (e) {
+      return refuse(outgoing, exchange, 'bad_request', 400, 'bad_data', `the body is not valid JSON: ${(e as Error).message}`);
+    }
+    return false;
   };
 
-  const stages: readonly Stage[] = [canonicalPath, unprotectedEndpoints, authenticate, route, parameters, enforceAndForward];
+  const handle: Stage = (incoming, outgoing, exchange) => {
+    const { route, segments } = exchange.match!;
+    const principal = exchange.principal!;
+    const decided = route.handler({
+      principal,
+      params: exchange.params!,
+      segments,
+      ...(exchange.json !== undefined && { json: exchange.json }),
+      cache,
+    });
+    if (!decided.ok) {
+      const { status, errorType, message } = decided.error;
+      return refuse(outgoing, exchange, REFUSAL_BY_STATUS[status] ?? 'internal', status, errorType, message);
+    }
+    return execute(decided.value, route, incoming, outgoing, exchange).then(() => true);
+  };
+
+  /** Carries out what the handler decided, against the route's upstream (not async: a stream needs no extra turn). */
+  const execute = (action: Action, route: Route, incoming: IncomingMessage, outgoing: ServerResponse, exchange: Exchange): Promise<void> => {
+    const upstream = upstreamOf(route.upstream);
+    const tenantId = exchange.principal!.grant.tenantId;
+    if (action.kind === 'answer') {
+      const headers = upstreamHeaders(incoming.headers, exchange.id, tenantId, undefined);
+      return answer(action, upstream, headers, outgoing, exchange);
+    }
+    const { path, params } = action.call;
+    exchange.enforced = params;
+    let request: UpstreamRequest;
+    if (route.body === 'raw' && WITH_BODY.has(incoming.method!)) {
+      const body = limitedBody(incoming, maxRawBodySize);
+      if (!body.ok) {
+        refuseBody(outgoing, exchange, body.error);
+        return Promise.resolve();
+      }
+      const headers = upstreamHeaders(incoming.headers, exchange.id, tenantId, 'raw');
+      request = { method: incoming.method as 'POST' | 'PUT', path: withQuery(path, params), headers, body: body.value };
+    } else if (action.call.json !== undefined || exchange.json !== undefined) {
+      const headers = upstreamHeaders(incoming.headers, exchange.id, tenantId, 'json');
+      const body = JSON.stringify(action.call.json ?? exchange.json);
+      request = { method: incoming.method as 'POST' | 'PUT', path: withQuery(path, params), headers, body };
+    } else if (exchange.isForm === true) {
+      const headers = upstreamHeaders(incoming.headers, exchange.id, tenantId, 'form');
+      request = { method: 'POST', path, headers, body: params };
+    } else {
+      const headers = upstreamHeaders(incoming.headers, exchange.id, tenantId, undefined);
+      request = { method: incoming.method === 'DELETE' ? 'DELETE' : 'GET', path: withQuery(path, params), headers };
+    }
+    return forward(upstream, request, outgoing, exchange, metrics);
+  };
+
+  const answer = async (
+    action: Extract<Action, { kind: 'answer' }>,
+    upstream: Upstream,
+    headers: Record<string, string>,
+    outgoing: ServerResponse,
+    exchange: Exchange,
+  ): Promise<void> => {
+    const asked = performance.now();
+    let made: JsonAnswer;
+    try {
+      made = await action.run(jsonClient(upstream, headers));
+    } catch (error) {
+      exchange.note = (error as Error).message;
+      if (error instanceof BadUpstream) {
+        metrics.upstreamError('interrupted');
+        exchange.bytes = sendError(outgoing, 502, 'unavailable', error.message);
+        return;
+      }
+      const answered = answerUpstreamFailure(outgoing, error);
+      if (answered.failure !== undefined) metrics.upstreamError(answered.failure);
+      exchange.bytes = answered.bytes;
+      return;
+    } finally {
+      // Every way out, an upstream error passed on included.
+      exchange.upstreamMs = performance.now() - asked;
+    }
+    exchange.bytes = sendJson(outgoing, made);
+  };
+
+  const stages: readonly Stage[] = [canonicalPath, unprotectedEndpoints, authenticate, method, parameters, handle];
 
   const internalError = (error: unknown, outgoing: ServerResponse, exchange?: Exchange): Response => {
     const { stack, message } = error instanceof Error ? error : new Error(String(error));
@@ -213,4 +304,14 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
   // What fails in Hono itself, before a request has its exchange.
   app.onError((error, c) => internalError(error, c.env.outgoing));
   return app;
+}
+
+const withQuery = (path: string, params: string): string => (params.length === 0 ? path : `${path}?${params}`);
+
+function sendJson(res: ServerResponse, answer: JsonAnswer): number {
+  const body = JSON.stringify(answer.body);
+  const bytes = Buffer.byteLength(body);
+  res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': bytes });
+  res.end(body);
+  return bytes;
 }

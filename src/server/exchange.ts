@@ -1,30 +1,25 @@
 import type { Principal } from '../auth/types.js';
-import type { Route } from '../enforce/endpoints.js';
-import type { Param } from '../enforce/form.js';
-import type { Target } from '../enforce/path.js';
+import type { Param } from '../http/form.js';
+import type { Target } from '../http/target.js';
+import type { RouteMatch } from '../routes/table.js';
+import type { Tally } from '../upstream/forward.js';
 
 /** What the stages of one request learn about it, for the next stage and for its log line and metrics. */
-export interface Exchange {
+export interface Exchange extends Tally {
   readonly id: string;
   /** performance.now() at arrival. */
   readonly start: number;
-  /** Metrics label: the endpoint's table name, the unprotected path, or 'other'. */
+  /** Metrics label: the route's path, the unprotected path, or 'other'. */
   endpoint: string;
   target?: Target;
-  route?: Route;
-  /** The validated `<name>` of a label-values path. */
-  labelName?: string;
+  match?: RouteMatch;
   principal?: Principal;
   /** The parameters of URL and body together, decoded, in the order sent; logged at debug level. */
   params?: Param[];
-  /** The POST body decoded into `params`: the request goes upstream as a POST too. */
+  /** The request came with a form body: it goes upstream as a form POST too. */
   isForm?: boolean;
+  /** The decoded body of a `json` route. */
+  json?: unknown;
   /** The rebuilt parameters as sent upstream; logged at debug level. */
   enforced?: string;
-  /** Milliseconds until the upstream's headers arrived; -1 when it was not asked. */
-  upstreamMs: number;
-  /** Body bytes streamed to the client from the upstream. */
-  bytes: number;
-  /** Why the request failed, for the log line only (it may say which credential check failed). */
-  note?: string;
 }

@@ -26,12 +26,11 @@ export function endExchange(
   metrics: GatewayMetrics,
 ): void {
   const ms = performance.now() - exchange.start;
-  const user = exchange.principal?.user ?? '';
   const status = res.statusCode;
-  metrics.request(exchange.endpoint, status, user, ms / 1000);
+  metrics.request(exchange.endpoint, status, exchange.principal?.metricsUser ?? '', ms / 1000);
   const line: Record<string, unknown> = {
     id: exchange.id,
-    user,
+    user: exchange.principal?.user ?? '',
     method: incoming.method,
     path: exchange.target?.path ?? incoming.url,
     status,

@@ -239,7 +239,7 @@ describe('grant claims', () => {
       { name: 'namespace', type: '=~', value: 'team-a|team-b' },
       { name: 'env', type: '=', value: 'prod' },
     ]);
-    assert.equal(outcome.principal.tenantId, 'acme');
+    assert.equal(outcome.principal.grant.tenantId, 'acme');
     // Only own properties are walked.
     assertRefused(await bearer(auth, await signRsa({ realm_access: 'roles' })), 403);
     assertRefused(await bearer(auth, await signRsa({ realm_access: { roles: 'x' }, org: { id: ['acme'] } })), 401, /org\.id/);

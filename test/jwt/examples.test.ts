@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { mintToken, signingKeyFromJwks, signingKeyFromPem } from '../../src/auth/jwt/mint.js';
 import type { Authenticator, AuthOutcome } from '../../src/auth/types.js';
 import { authenticator, bearer, jwtOptions, rsaKeyPair, testDeps } from './support.js';
+import { viewOf } from '../support/request-view.js';
 import { createJwtAuthenticator } from '../../src/auth/jwt/index.js';
 
 const EXAMPLE_JWKS = new URL('../../configs/jwks_example.json', import.meta.url).pathname;
@@ -35,12 +36,12 @@ describe("k8spin's example JWKS", () => {
     const auth = await open({ authConfig: EXAMPLE_JWKS });
     const principal = principalOf(await bearer(auth, K8SPIN_TOKEN));
     assert.deepEqual(principal.matchers, [{ name: 'namespace', type: '=~', value: 'prometheus|app-1' }]);
-    assert.equal(principal.tenantId, undefined);
+    assert.equal(principal.grant.tenantId, undefined);
   });
 
   it('accepts the token in the Token header too', async () => {
     const auth = await open({ authConfig: EXAMPLE_JWKS });
-    principalOf(await Promise.resolve(auth.authenticate((name) => (name === 'token' ? K8SPIN_TOKEN : undefined))));
+    principalOf(await Promise.resolve(auth.authenticate(viewOf({ token: K8SPIN_TOKEN }))));
   });
 
   it('verifies RS256 tokens with the public half of its RSA key', async () => {
@@ -68,7 +69,7 @@ describe("cortex-gateway's shared secret", () => {
   it("accepts cortex-gateway's example token with --jwt-secret test and sends its tenant as X-Scope-OrgID", async () => {
     const auth = await open({ jwt: { secret: 'test' } });
     const principal = principalOf(await bearer(auth, CORTEX_TOKEN));
-    assert.equal(principal.tenantId, 'demo');
+    assert.equal(principal.grant.tenantId, 'demo');
     assert.deepEqual(principal.matchers, []);
   });
 
@@ -80,7 +81,7 @@ describe("cortex-gateway's shared secret", () => {
 
   it('combines with a JWKS: both token styles work on one gateway', async () => {
     const auth = await open({ authConfig: EXAMPLE_JWKS, jwt: { secret: 'test' } });
-    assert.equal(principalOf(await bearer(auth, CORTEX_TOKEN)).tenantId, 'demo');
+    assert.equal(principalOf(await bearer(auth, CORTEX_TOKEN)).grant.tenantId, 'demo');
     assert.equal(principalOf(await bearer(auth, K8SPIN_TOKEN)).matchers.length, 1);
   });
 });
@@ -101,8 +102,8 @@ describe("Opstrace's PEM public key", () => {
       return mintToken({ namespaces: [], labels: {}, tenantId: 'opstrace-tenant' }, signer.value);
     };
     const oldToken = await sign(first);
-    assert.equal(principalOf(await bearer(auth, oldToken)).tenantId, 'opstrace-tenant');
-    assert.equal(principalOf(await bearer(auth, oldToken)).tenantId, 'opstrace-tenant'); // now from the cache
+    assert.equal(principalOf(await bearer(auth, oldToken)).grant.tenantId, 'opstrace-tenant');
+    assert.equal(principalOf(await bearer(auth, oldToken)).grant.tenantId, 'opstrace-tenant'); // now from the cache
 
     writeFileSync(file, pem(second.publicKey));
     const deadline = Date.now() + 10_000;

@@ -3,7 +3,9 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createJwtAuthenticator } from '../../src/auth/jwt/index.js';
 import type { Authenticator, AuthOutcome } from '../../src/auth/types.js';
-import type { JwtOptions, RunOptions } from '../../src/config/run-options.js';
+import type { JwtOptions } from '../../src/auth/jwt/options.js';
+import type { RunOptions } from '../../src/config/run-options.js';
+import { viewOf } from '../support/request-view.js';
 import type { Deps } from '../../src/observability/deps.js';
 
 export function testDeps(): Deps {
@@ -23,6 +25,7 @@ export function jwtOptions(overrides: { authConfig?: string; reloadIntervalMinut
     internalPort: 0,
     upstreamTimeoutMs: 1000,
     maxBodySize: 1024,
+    enforceCacheSize: 1024 * 1024,
     logLevel: 'error',
     jwt: {
       requireExp: false,
@@ -30,6 +33,7 @@ export function jwtOptions(overrides: { authConfig?: string; reloadIntervalMinut
       namespacesClaim: 'namespaces',
       labelsClaim: 'labels',
       tenantClaim: 'tenant_id',
+      metricsUser: 'tenant',
       ...overrides.jwt,
     },
   };
@@ -43,7 +47,7 @@ export async function authenticator(options: RunOptions, deps: Deps = testDeps()
 
 /** Authenticates a request carrying these headers (names in lower case). */
 export function authenticate(auth: Authenticator, headers: Record<string, string>): Promise<AuthOutcome> {
-  return Promise.resolve(auth.authenticate((name) => headers[name]));
+  return Promise.resolve(auth.authenticate(viewOf(headers)));
 }
 
 export function bearer(auth: Authenticator, token: string): Promise<AuthOutcome> {

@@ -52,7 +52,7 @@ describe('promgate token', () => {
     try {
       const outcome = await bearer(auth, minted);
       assert.ok(outcome.ok, !outcome.ok ? outcome.reason : '');
-      assert.equal(outcome.principal.tenantId, 't1');
+      assert.equal(outcome.principal.grant.tenantId, 't1');
       assert.deepEqual(outcome.principal.matchers, [
         { name: 'namespace', type: '=~', value: 'a|b' },
         { name: 'env', type: '=', value: 'prod' },
@@ -100,7 +100,7 @@ describe('promgate token', () => {
     const auth = await authenticator(jwtOptions({ jwt: { publicKeyFile: join(dir, 'public.pem') } }));
     try {
       const outcome = await bearer(auth, minted);
-      assert.ok(outcome.ok && outcome.principal.tenantId === 'acme');
+      assert.ok(outcome.ok && outcome.principal.grant.tenantId === 'acme');
     } finally {
       await auth.close();
     }

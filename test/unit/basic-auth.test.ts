@@ -8,10 +8,11 @@ import { PasswordVerifier } from '../../src/auth/password.js';
 import type { Authenticator, AuthOutcome } from '../../src/auth/types.js';
 import { eventually, metricValue, recordingDeps, tempDir, type RecordingDeps } from './config-support.js';
 import { heldVerifier } from './held-verifier.js';
+import { viewOf } from '../support/request-view.js';
 
 const K8SPIN = new URL('../../configs/k8spin/', import.meta.url);
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
-const headers = (authorization?: string) => (name: string) => (name === 'authorization' ? authorization : undefined);
+const headers = (authorization?: string) => viewOf({ authorization });
 
 describe('createBasicAuthenticator', () => {
   let dir: { path: string; remove(): Promise<void> };
@@ -108,11 +109,23 @@ describe('createBasicAuthenticator', () => {
     const auth = await k8spinAuthenticator('sample.yaml');
     assert.deepEqual(await outcome(auth, basic('Happy', 'Prometheus')), {
       ok: true,
-      principal: { user: 'Happy', matchers: [{ name: 'namespace', type: '=', value: 'default' }] },
+      principal: {
+        user: 'Happy',
+        metricsUser: 'Happy',
+        grant: { namespaces: ['default'], labels: {} },
+        matchers: [{ name: 'namespace', type: '=', value: 'default' }],
+        key: '{namespace="default"}',
+      },
     });
     assert.deepEqual(await outcome(auth, `basic   ${Buffer.from('Sad:Prometheus').toString('base64')}`), {
       ok: true,
-      principal: { user: 'Sad', matchers: [{ name: 'namespace', type: '=', value: 'kube-system' }] },
+      principal: {
+        user: 'Sad',
+        metricsUser: 'Sad',
+        grant: { namespaces: ['kube-system'], labels: {} },
+        matchers: [{ name: 'namespace', type: '=', value: 'kube-system' }],
+        key: '{namespace="kube-system"}',
+      },
     });
   });
 

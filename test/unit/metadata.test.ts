@@ -31,10 +31,10 @@ const entry = (job: string, instance: string, metric: string, type: string, help
 });
 
 function made(data: unknown[], sources: TenantSources, query: MetadataQuery = ALL): Record<string, unknown> {
-  const result = tenantMetadata({ status: 'success', data }, sources, query);
+  const result = tenantMetadata(data, sources, query);
   assert.ok(result.ok, JSON.stringify(result));
   // A plain copy, for deepEqual: the answer has no prototype.
-  return { ...(result.value as { data: Record<string, unknown> }).data };
+  return { ...(result.value as Record<string, unknown>) };
 }
 
 describe('tenantMetadata', () => {
@@ -92,7 +92,7 @@ describe('tenantMetadata', () => {
   });
 
   it('refuses answers that are not what was asked', () => {
-    assert.equal(tenantMetadata({ status: 'success', data: {} }, new Map(), ALL).ok, false);
+    assert.equal(tenantMetadata({}, new Map(), ALL).ok, false);
     assert.equal(tenantSources({ status: 'success', data: { resultType: 'matrix', result: [] } }).ok, false);
     assert.equal(tenantSources({ status: 'error' }).ok, false);
   });

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compare, hashSync } from 'bcryptjs';
 import { PasswordVerifier, parseStoredPassword, type PasswordVerifierOptions, type StoredPassword } from '../../src/auth/password.js';
-import { LruSet } from '../../src/auth/lru.js';
 import { heldVerifier } from './held-verifier.js';
 
 // Cost 4: the lowest bcrypt allows, so the suite stays fast; the code path is the same at any cost.
@@ -205,18 +204,5 @@ describe('PasswordVerifier.decoyFor', () => {
     for (const password of ['', 'x', 'password', decoy.kind === 'bcrypt' ? decoy.hash : '']) {
       assert.equal(await verifier.verify('u', password, decoy), false, password);
     }
-  });
-});
-
-describe('LruSet', () => {
-  it('holds at most its capacity', () => {
-    const set = new LruSet(3);
-    for (const key of ['a', 'b', 'c', 'd', 'e']) set.add(key);
-    assert.equal(set.size, 3);
-    assert.deepEqual(['a', 'b', 'c', 'd', 'e'].map((k) => set.has(k)), [false, false, true, true, true]);
-  });
-
-  it('refuses a capacity that is not a positive integer', () => {
-    for (const capacity of [0, -1, 1.5, Number.NaN]) assert.throws(() => new LruSet(capacity), RangeError);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { tenantMatchers, type Grant } from '../../src/auth/tenant.js';
+import { principalOf, tenantMatchers, type Grant } from '../../src/auth/grant.js';
 
 describe('tenantMatchers', () => {
   it('one namespace is an equality', () => {
@@ -27,14 +27,14 @@ describe('tenantMatchers', () => {
   });
 
   it('leaves a single value as written: an equality needs no quoting', () => {
-    assert.deepEqual(tenantMatchers({ namespaces: ['a.b|c'], labels: { app: 'x.*' } }, 'namespace'), [
+    assert.deepEqual(tenantMatchers({ namespaces: ['a.b|c'], labels: { app: ['x.*'] } }, 'namespace'), [
       { name: 'namespace', type: '=', value: 'a.b|c' },
       { name: 'app', type: '=', value: 'x.*' },
     ]);
   });
 
   it('puts the namespace first, then labels by name, whatever order they came in', () => {
-    const matchers = tenantMatchers({ namespaces: ['n'], labels: { team: 'america', app: ['happy', 'sad'], Zone: 'z', _x: 'u' } }, 'namespace');
+    const matchers = tenantMatchers({ namespaces: ['n'], labels: { team: ['america'], app: ['happy', 'sad'], Zone: ['z'], _x: ['u'] } }, 'namespace');
     assert.deepEqual(matchers, [
       { name: 'namespace', type: '=', value: 'n' },
       { name: 'Zone', type: '=', value: 'z' },
@@ -64,13 +64,36 @@ describe('tenantMatchers', () => {
   it('gives nothing, rather than something wider, for a grant that cannot be met', () => {
     const grants: Grant[] = [
       { namespaces: ['a'], labels: { team: [] } },
-      { namespaces: ['a'], labels: { team: '' } },
+      { namespaces: ['a'], labels: { team: [''] } },
       { namespaces: ['a'], labels: { team: ['x', ''] } },
       { namespaces: ['a', ''], labels: {} },
-      { namespaces: [''], labels: { team: 'x' } },
+      { namespaces: [''], labels: { team: ['x'] } },
     ];
     for (const grant of grants) {
       assert.deepEqual(tenantMatchers(grant, 'namespace'), [], JSON.stringify(grant));
     }
+  });
+});
+
+describe('principalOf', () => {
+  it('keeps the grant beside its matchers, and keys equal grants alike', () => {
+    const grant: Grant = { namespaces: ['a', 'b'], labels: { team: ['x'] } };
+    const one = principalOf('u1', 'u1', grant, 'namespace');
+    const two = principalOf('u2', 'u2', { namespaces: ['a', 'b'], labels: { team: ['x'] } }, 'namespace');
+    assert.ok(one && two);
+    assert.equal(one.grant, grant);
+    assert.equal(one.key, '{namespace=~"a|b",team="x"}');
+    assert.equal(one.key, two.key);
+    assert.notEqual(one.key, principalOf('u3', 'u3', { namespaces: ['a'], labels: { team: ['x'] } }, 'namespace')?.key);
+  });
+
+  it('makes a tenant-id principal with no matchers, and none of a grant of nothing', () => {
+    assert.deepEqual(principalOf('t', 't', { namespaces: [], labels: {}, tenantId: 't' }, 'namespace')?.matchers, []);
+    assert.equal(principalOf('u', 'u', { namespaces: [], labels: {} }, 'namespace'), undefined);
+  });
+
+  it('allows nothing for namespaces or labels that cannot be met, even beside a tenant id', () => {
+    assert.equal(principalOf('u', 'u', { namespaces: [''], labels: {}, tenantId: 't' }, 'namespace'), undefined);
+    assert.equal(principalOf('u', 'u', { namespaces: [], labels: { team: [] }, tenantId: 't' }, 'namespace'), undefined);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseUsersFile, type UsersFile } from '../../src/config/users-file.js';
+import { parseUsersFile, type UsersFile } from '../../src/auth/users-file.js';
 
 const K8SPIN = new URL('../../configs/k8spin/', import.meta.url);
 const k8spinFile = (name: string): string => readFileSync(new URL(name, K8SPIN), 'utf8');

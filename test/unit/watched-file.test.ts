@@ -3,7 +3,7 @@ import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { watchFile, type WatchedFile } from '../../src/config/watched-file.js';
+import { watchFile, type WatchedFile } from '../../src/reload/watched-file.js';
 import { err, ok, type Result } from '../../src/result.js';
 import { eventually, metricValue, recordingDeps, tempDir, type RecordingDeps } from './config-support.js';
 

@@ -1,4 +1,6 @@
+import { isLabelName } from '../../labels.js';
 import { err, ok, type Result } from '../../result.js';
+import type { Grant } from '../types.js';
 
 /** Where the grant lives in a token: claim names or dotted paths such as `realm_access.roles`. */
 export interface ClaimNames {
@@ -7,14 +9,6 @@ export interface ClaimNames {
   readonly tenant: string;
 }
 
-/** What a verified token allows, its claims checked for type. */
-export interface Grant {
-  readonly namespaces: readonly string[];
-  readonly labels: Readonly<Record<string, readonly string[]>>;
-  readonly tenantId?: string;
-}
-
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 // Cortex's tenant id rules; `|` in particular stays out, as Cortex/Mimir read it as "several tenants at once".
 const TENANT_ID = /^[a-zA-Z0-9!_.*'()-]{1,150}$/;
 
@@ -33,7 +27,7 @@ export function claimAt(payload: Readonly<Record<string, unknown>>, path: string
 }
 
 /**
- * Reads the grant claims, refusing any of the wrong type.
+ * Reads what a verified token grants from its claims, refusing any of the wrong type.
  * An empty string would become a matcher that selects series *without* the label, so it is refused too.
  */
 export function readGrant(payload: Readonly<Record<string, unknown>>, names: ClaimNames): Result<Grant, string> {
@@ -45,7 +39,7 @@ export function readGrant(payload: Readonly<Record<string, unknown>>, names: Cla
   if (rawLabels !== undefined && rawLabels !== null) {
     if (typeof rawLabels !== 'object' || Array.isArray(rawLabels)) return err(`claim "${names.labels}" must be an object of label names to values`);
     for (const [name, value] of Object.entries(rawLabels)) {
-      if (!LABEL_NAME.test(name)) return err(`claim "${names.labels}" has an invalid label name ${JSON.stringify(name)}`);
+      if (!isLabelName(name)) return err(`claim "${names.labels}" has an invalid label name ${JSON.stringify(name)}`);
       const values = stringList(value, `"${names.labels}.${name}"`, false);
       if (typeof values === 'string') return err(values);
       labels[name] = values;

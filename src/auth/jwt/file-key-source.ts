@@ -1,4 +1,4 @@
-import { watchFile } from '../../config/watched-file.js';
+import { watchFile } from '../../reload/watched-file.js';
 import type { Deps } from '../../observability/deps.js';
 import { ok, type Result } from '../../result.js';
 import { parsePublicKeyPem } from './flag-keys.js';

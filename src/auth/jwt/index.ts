@@ -1,8 +1,8 @@
 import type { JWTPayload } from 'jose';
-import type { RunOptions } from '../../config/run-options.js';
 import type { Deps } from '../../observability/deps.js';
 import { err, ok, type Result } from '../../result.js';
-import type { Authenticator, AuthOutcome, HeaderReader } from '../types.js';
+import { principalOf } from '../grant.js';
+import type { Authenticator, AuthOutcome, RequestView } from '../types.js';
 import { readGrant, type ClaimNames } from './claims.js';
 import { extractToken, sentCredentials } from './extract-token.js';
 import { jwksFileSource, publicKeyFileSource } from './file-key-source.js';
@@ -10,9 +10,9 @@ import { secretKey } from './flag-keys.js';
 import { KeyRing } from './keyring.js';
 import { fixedKeySource, type KeySource } from './keys.js';
 import { jwtMetrics, type AuthResult, type JwtMetrics } from './metrics.js';
-import { principalOf } from './principal.js';
 import { remoteJwksSource } from './remote-jwks.js';
 import { VerificationCache } from './verification-cache.js';
+import type { JwtAuthOptions, JwtOptions } from './options.js';
 import { verifyToken, type VerifyOptions } from './verify.js';
 
 /** Tokens longer than this are refused before any parsing (identity providers' tokens are a few KiB at most). */
@@ -25,7 +25,7 @@ const CACHE_MAX_AGE_MS = 5 * 60_000;
  * JWT authentication: k8spin's JWKS (file or URL), cortex-gateway's shared secret, Opstrace's PEM public key,
  * in any combination. Verified tokens are cached until they expire or the keys change.
  */
-export async function createJwtAuthenticator(opts: RunOptions, deps: Deps): Promise<Result<Authenticator, string>> {
+export async function createJwtAuthenticator(opts: JwtAuthOptions, deps: Deps): Promise<Result<Authenticator, string>> {
   const metrics = jwtMetrics(deps.registry);
   const sources = await keySources(opts, deps, metrics);
   if (!sources.ok) return sources;
@@ -37,10 +37,10 @@ export async function createJwtAuthenticator(opts: RunOptions, deps: Deps): Prom
     ...(opts.jwt.issuer !== undefined && { issuer: opts.jwt.issuer }),
     ...(opts.jwt.audience !== undefined && { audience: opts.jwt.audience }),
   };
-  return ok(new JwtAuthenticator(ring, names, verifyOptions, opts.namespaceLabel, metrics));
+  return ok(new JwtAuthenticator(ring, names, verifyOptions, opts.namespaceLabel, opts.jwt.metricsUser, metrics));
 }
 
-async function keySources(opts: RunOptions, deps: Deps, metrics: JwtMetrics): Promise<Result<KeySource[], string>> {
+async function keySources(opts: JwtAuthOptions, deps: Deps, metrics: JwtMetrics): Promise<Result<KeySource[], string>> {
   const sources: KeySource[] = [];
   const fail = async (message: string): Promise<Result<never, string>> => {
     await Promise.all(sources.map((s) => s.close()));
@@ -86,15 +86,16 @@ class JwtAuthenticator implements Authenticator {
     private readonly names: ClaimNames,
     private readonly verifyOptions: VerifyOptions,
     private readonly namespaceLabel: string,
+    private readonly metricsUser: JwtOptions['metricsUser'],
     private readonly metrics: JwtMetrics,
   ) {}
 
-  authenticate(header: HeaderReader): AuthOutcome | Promise<AuthOutcome> {
-    const token = extractToken(header);
+  authenticate(request: RequestView): AuthOutcome | Promise<AuthOutcome> {
+    const token = extractToken(request);
     if (token === undefined) {
-      const outcome: AuthOutcome = sentCredentials(header)
-        ? { ok: false, status: 401, reason: 'no bearer token (Authorization: Bearer <token> or Token: <token>)' }
-        : { ok: false, status: 401, reason: 'no credentials', challenge: 'Bearer realm="promgate"' };
+      const outcome: AuthOutcome = sentCredentials(request)
+        ? { ok: false, status: 401, absent: true, reason: 'no bearer token (Authorization: Bearer <token> or Token: <token>)' }
+        : { ok: false, status: 401, absent: true, reason: 'no credentials', challenge: 'Bearer realm="promgate"' };
       return this.count('missing', outcome);
     }
     if (token.length > MAX_TOKEN_LENGTH) {
@@ -122,12 +123,17 @@ class JwtAuthenticator implements Authenticator {
   private decide(payload: JWTPayload): Decision {
     const grant = readGrant(payload, this.names);
     if (!grant.ok) return { result: 'bad_claims', outcome: { ok: false, status: 401, reason: grant.error } };
-    const principal = principalOf(payload, grant.value, this.namespaceLabel);
+    const { tenantId } = grant.value;
+    const principal = principalOf(subjectOf(payload) ?? tenantId ?? 'jwt', this.metricsUserOf(payload, tenantId), grant.value, this.namespaceLabel);
     if (principal === undefined) {
       const reason = `token grants no namespace, label or tenant id (claims "${this.names.namespaces}", "${this.names.labels}", "${this.names.tenant}")`;
       return { result: 'no_grant', outcome: { ok: false, status: 403, reason } };
     }
     return { result: 'verified', outcome: { ok: true, principal } };
+  }
+
+  private metricsUserOf(payload: JWTPayload, tenantId: string | undefined): string {
+    return (this.metricsUser === 'subject' ? subjectOf(payload) : tenantId) ?? 'jwt';
   }
 
   private count(result: AuthResult, outcome: AuthOutcome): AuthOutcome {
@@ -138,4 +144,9 @@ class JwtAuthenticator implements Authenticator {
   close(): Promise<void> {
     return this.ring.close();
   }
+}
+
+// k8spin's and cortex-gateway's tokens carry no subject.
+function subjectOf(payload: JWTPayload): string | undefined {
+  return typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub.slice(0, 128) : undefined;
 }

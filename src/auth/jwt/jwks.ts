@@ -12,24 +12,37 @@ export interface ParsedJwks {
 // base64url, tolerating the `=` padding some generators (k8spin's example among them) leave on `k`.
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 
-/** Parses JWKS JSON text. Invalid JSON or a missing `keys` array is an error; a single bad key is skipped and named. */
-export function parseJwksText(text: string, origin: string): Result<ParsedJwks, string> {
+/** The `keys` array of JWKS JSON text: invalid JSON, or no `keys` array, is an error. */
+export function readJwksKeys(text: string, origin: string): Result<readonly unknown[], string> {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
     return err(`${origin}: not valid JSON: ${(e as Error).message}`);
   }
-  return parseJwks(doc, origin);
+  return jwksKeys(doc, origin);
+}
+
+function jwksKeys(doc: unknown, origin: string): Result<readonly unknown[], string> {
+  const keys = typeof doc === 'object' && doc !== null ? (doc as { keys?: unknown }).keys : undefined;
+  return Array.isArray(keys) ? ok(keys) : err(`${origin}: not a JWKS (expected an object with a "keys" array)`);
+}
+
+/** Parses JWKS JSON text. Invalid JSON or a missing `keys` array is an error; a single bad key is skipped and named. */
+export function parseJwksText(text: string, origin: string): Result<ParsedJwks, string> {
+  const keys = readJwksKeys(text, origin);
+  return keys.ok ? usableKeys(keys.value, origin) : keys;
 }
 
 export function parseJwks(doc: unknown, origin: string): Result<ParsedJwks, string> {
-  if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { keys?: unknown }).keys)) {
-    return err(`${origin}: not a JWKS (expected an object with a "keys" array)`);
-  }
+  const keys = jwksKeys(doc, origin);
+  return keys.ok ? usableKeys(keys.value, origin) : keys;
+}
+
+function usableKeys(jwks: readonly unknown[], origin: string): Result<ParsedJwks, string> {
   const keys: VerificationKey[] = [];
   const skipped: string[] = [];
-  (doc as { keys: unknown[] }).keys.forEach((jwk, index) => {
+  jwks.forEach((jwk, index) => {
     const key = jwkToVerificationKey(jwk, origin);
     if (typeof key === 'string') skipped.push(`key #${index}${kidOf(jwk)}: ${key}`);
     else keys.push(key);

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { registered } from '../../observability/metrics.js';
 
 /** Why a token was refused (or that it was not): a small fixed set, so the label stays bounded. */
 export type AuthResult =
@@ -21,31 +22,25 @@ export interface JwtMetrics {
   readonly jwksKeys: Gauge;
 }
 
-// Several authenticators may share one registry (tests, a restart in-process): reuse what is registered.
-function once<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
-
 export function jwtMetrics(registry: Registry): JwtMetrics {
-  const registers = [registry];
   return {
-    authentications: once(registry, 'promgate_jwt_authentications_total', () => new Counter({
+    authentications: registered(registry, 'promgate_jwt_authentications_total', (registers) => new Counter({
       name: 'promgate_jwt_authentications_total',
       help: 'JWT authentications by outcome (verified, cached, or the reason for refusal).',
       labelNames: ['result'] as const,
       registers,
     })),
-    jwksRefreshFailures: once(registry, 'promgate_jwks_refresh_failures_total', () => new Counter({
+    jwksRefreshFailures: registered(registry, 'promgate_jwks_refresh_failures_total', (registers) => new Counter({
       name: 'promgate_jwks_refresh_failures_total',
       help: 'Failed fetches of the remote JWKS; the last good keys stay in use.',
       registers,
     })),
-    jwksLastRefreshSuccess: once(registry, 'promgate_jwks_last_refresh_success_timestamp_seconds', () => new Gauge({
+    jwksLastRefreshSuccess: registered(registry, 'promgate_jwks_last_refresh_success_timestamp_seconds', (registers) => new Gauge({
       name: 'promgate_jwks_last_refresh_success_timestamp_seconds',
       help: 'When the remote JWKS was last fetched successfully.',
       registers,
     })),
-    jwksKeys: once(registry, 'promgate_jwks_keys', () => new Gauge({
+    jwksKeys: registered(registry, 'promgate_jwks_keys', (registers) => new Gauge({
       name: 'promgate_jwks_keys',
       help: 'Usable keys in the last good remote JWKS.',
       registers,

@@ -1,7 +1,9 @@
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { parseDuration } from '../../duration.js';
 import { err, ok, type Result } from '../../result.js';
 import { algorithmsForPublicKey, HMAC_ALGORITHMS, restrictToDeclared } from './algorithms.js';
+import { readJwksKeys } from './jwks.js';
 
 /** A key to sign with and the algorithm it signs with (checked against the key's type). */
 export interface SigningKey {
@@ -52,15 +54,9 @@ export function signingKeyFromPem(text: string, file: string, algorithm?: string
 
 /** The key named `kid` in a JWKS that holds private parts (k8spin's example JWKS does). */
 export function signingKeyFromJwks(text: string, file: string, kid: string, algorithm?: string): Result<SigningKey, string> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    return err(`${file}: not valid JSON: ${(e as Error).message}`);
-  }
-  const keys = (doc as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys)) return err(`${file}: not a JWKS (expected an object with a "keys" array)`);
-  const jwk = keys.find((k): k is Record<string, unknown> => typeof k === 'object' && k !== null && (k as { kid?: unknown }).kid === kid);
+  const keys = readJwksKeys(text, file);
+  if (!keys.ok) return keys;
+  const jwk = keys.value.find((k): k is Record<string, unknown> => typeof k === 'object' && k !== null && (k as { kid?: unknown }).kid === kid);
   if (jwk === undefined) return err(`${file}: no key with kid ${JSON.stringify(kid)}`);
 
   if (jwk.kty === 'oct') {
@@ -99,19 +95,14 @@ export async function mintToken(claims: TokenClaims, signer: SigningKey, nowSeco
   return jwt.sign(signer.key);
 }
 
-const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_536_000 };
-
 /** `30d`, `12h`, `1h30m`, `2w`, a plain number of seconds, or `none` (undefined: the token never expires). */
 export function parseExpiresIn(text: string): Result<number | undefined, string> {
   const value = text.trim().toLowerCase();
   if (value === 'none' || value === 'never') return ok(undefined);
-  if (/^\d+$/.test(value)) return positive(Number(value), text);
-  if (!/^(\d+[smhdwy])+$/.test(value)) return err(`--expires-in ${JSON.stringify(text)}: use a duration such as 30d, 12h, 1h30m, or none`);
-  let seconds = 0;
-  for (const [, n, unit] of value.matchAll(/(\d+)([smhdwy])/g)) seconds += Number(n) * UNIT_SECONDS[unit!]!;
-  return positive(seconds, text);
-}
-
-function positive(seconds: number, text: string): Result<number, string> {
-  return seconds > 0 && Number.isSafeInteger(seconds) ? ok(seconds) : err(`--expires-in ${JSON.stringify(text)} must be more than 0 seconds`);
+  const ms = parseDuration(value);
+  if (!ms.ok) return err(`--expires-in: ${ms.error}, or none`);
+  const seconds = ms.value / 1000;
+  return seconds >= 1 && Number.isSafeInteger(seconds)
+    ? ok(seconds)
+    : err(`--expires-in ${JSON.stringify(text)} must be a whole number of seconds, at least 1`);
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 interface Entry<V> {
   readonly value: V;
@@ -11,11 +12,12 @@ interface Entry<V> {
  * Keyed by a hash of the token (the memory never holds a usable credential), bounded (least recently used goes first),
  * and tied to a generation (the key set): when keys rotate, nothing verified under the old set is served.
  */
-export class VerificationCache<V> {
-  private readonly entries = new Map<string, Entry<V>>();
+export class VerificationCache<V extends object> {
+  private readonly entries: LRUCache<string, Entry<V>>;
 
-  constructor(private readonly capacity: number) {
+  constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`cache capacity must be a positive integer, got ${capacity}`);
+    this.entries = new LRUCache({ max: capacity });
   }
 
   static keyOf(token: string): string {
@@ -25,21 +27,14 @@ export class VerificationCache<V> {
   get(key: string, generation: object, nowMs: number): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
+    if (entry.generation === generation && nowMs < entry.expiresAtMs) return entry.value;
     this.entries.delete(key);
-    if (entry.generation !== generation || nowMs >= entry.expiresAtMs) return undefined;
-    this.entries.set(key, entry);
-    return entry.value;
+    return undefined;
   }
 
   /** Stores a value until `expiresAtMs`; one that has already expired is not stored. */
   set(key: string, generation: object, value: V, expiresAtMs: number, nowMs: number): void {
-    if (expiresAtMs <= nowMs) return;
-    this.entries.delete(key);
-    this.entries.set(key, { value, generation, expiresAtMs });
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
+    if (expiresAtMs > nowMs) this.entries.set(key, { value, generation, expiresAtMs });
   }
 
   get size(): number {

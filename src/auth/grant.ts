@@ -1,9 +1,25 @@
 import { quoteRegex, type Matcher } from 'promql-parser-wasm';
+import { selectorText } from '../enforce/selector.js';
+import type { Grant, Principal } from './types.js';
 
-/** What a credential grants: namespaces, and label values (one or several per label). */
-export interface Grant {
-  readonly namespaces: readonly string[];
-  readonly labels: Readonly<Record<string, string | readonly string[]>>;
+export type { Grant };
+
+/**
+ * The principal a grant makes, or undefined when it allows nothing (the caller answers 403): no matchers and no
+ * tenant id. Frozen, as principals are shared by every request of a credential.
+ */
+export function principalOf(user: string, metricsUser: string, grant: Grant, namespaceLabel: string): Principal | undefined {
+  const matchers = tenantMatchers(grant, namespaceLabel);
+  // A grant of namespaces or labels that cannot be met allows nothing, even beside a tenant id.
+  const confined = grant.namespaces.length > 0 || Object.keys(grant.labels).length > 0;
+  if (matchers.length === 0 && (confined || grant.tenantId === undefined)) return undefined;
+  return Object.freeze({
+    user,
+    metricsUser,
+    grant,
+    matchers: Object.freeze(matchers.map((m) => Object.freeze(m))),
+    key: selectorText(matchers),
+  });
 }
 
 /**
@@ -21,7 +37,7 @@ export function tenantMatchers(grant: Grant, namespaceLabel: string): Matcher[] 
   if (namespaces) matchers.push(namespaces);
   const labels = Object.entries(grant.labels).sort(([a], [b]) => byCodePoint(a, b));
   for (const [name, value] of labels) {
-    const matcher = matcherFor(name, typeof value === 'string' ? [value] : value);
+    const matcher = matcherFor(name, value);
     if (matcher) matchers.push(matcher);
   }
   return matchers;
@@ -29,9 +45,7 @@ export function tenantMatchers(grant: Grant, namespaceLabel: string): Matcher[] 
 
 function satisfiable(grant: Grant): boolean {
   if (grant.namespaces.includes('')) return false;
-  return Object.values(grant.labels).every((value) =>
-    typeof value === 'string' ? value !== '' : value.length > 0 && !value.includes(''),
-  );
+  return Object.values(grant.labels).every((values) => values.length > 0 && !values.includes(''));
 }
 
 function matcherFor(name: string, values: readonly string[]): Matcher | undefined {

@@ -1,10 +1,19 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { Exchange } from '../server/exchange.js';
-import { sendError } from '../server/errors.js';
+import { answerUpstreamFailure, upstreamFailure } from './failure.js';
 import { responseHeaders } from './headers.js';
-import { upstreamFailure, type Upstream, type UpstreamRequest } from './upstream.js';
+import type { Upstream, UpstreamRequest } from './upstream.js';
+
+/** What a request's log line and metrics learn from its upstream call. */
+export interface Tally {
+  /** Milliseconds until the upstream's headers arrived; -1 when it was not asked. */
+  upstreamMs: number;
+  /** Body bytes sent to the client. */
+  bytes: number;
+  /** Why the request failed, for the log line only. */
+  note?: string;
+}
 
 const CLIENT_GONE = new Error('the client went away before the answer ended');
 
@@ -22,7 +31,7 @@ class Passthrough implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly exchange: Exchange,
+    private readonly exchange: Tally,
     private readonly metrics: GatewayMetrics,
     private readonly done: () => void,
   ) {
@@ -60,17 +69,14 @@ class Passthrough implements Dispatcher.DispatchHandler {
     if (error === CLIENT_GONE || res.destroyed) {
       exchange.note = CLIENT_GONE.message;
     } else {
-      const failure = upstreamFailure(error);
       exchange.note = res.headersSent ? `upstream answer broken off: ${error.message}` : error.message;
       if (res.headersSent) {
-        metrics.upstreamError(failure === 'timeout' ? 'timeout' : 'interrupted');
+        metrics.upstreamError(upstreamFailure(error) === 'timeout' ? 'timeout' : 'interrupted');
         res.destroy();
       } else {
-        metrics.upstreamError(failure);
-        exchange.bytes =
-          failure === 'timeout'
-            ? sendError(res, 504, 'timeout', 'the upstream did not answer in time')
-            : sendError(res, 502, 'unavailable', `the upstream is unavailable: ${error.message}`);
+        const answered = answerUpstreamFailure(res, error);
+        if (answered.failure !== undefined) metrics.upstreamError(answered.failure);
+        exchange.bytes = answered.bytes;
       }
     }
     this.done();
@@ -82,7 +88,7 @@ export function forward(
   upstream: Upstream,
   request: UpstreamRequest,
   res: ServerResponse,
-  exchange: Exchange,
+  exchange: Tally,
   metrics: GatewayMetrics,
 ): Promise<void> {
   return new Promise((resolve) => upstream.dispatch(request, new Passthrough(res, exchange, metrics, resolve)));

@@ -1,5 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { parseStoredPassword, type StoredPassword } from '../auth/password.js';
+import { isLabelName } from '../labels.js';
+import { parseStoredPassword, type StoredPassword } from './password.js';
 import { err, ok, type Result } from '../result.js';
 
 /** One entry of the users file. A username may have several entries, told apart by their passwords. */
@@ -20,8 +21,6 @@ export interface UsersFile {
   readonly warnings: readonly string[];
 }
 
-// Prometheus's classic label names; anything else could not be written into an enforced query safely.
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 // Expanding aliases is how "billion laughs" files blow up. yaml counts uses of an anchor weighted by the aliases
 // inside it; this bound leaves room for hundreds of users sharing a `<<: *base` and none for exponential nesting.
 const MAX_ALIAS_COUNT = 10_000;
@@ -127,7 +126,7 @@ class UsersFileReader {
     if (!isMap(node)) throw this.fail(node, path, 'must be a mapping of label names to a value or a list of values');
     const labels: [string, readonly string[]][] = [];
     for (const [name, label] of this.entries(node, path)) {
-      if (!LABEL_NAME.test(name)) throw this.fail(label.key, `${path}.${name}`, 'is not a valid label name');
+      if (!isLabelName(name)) throw this.fail(label.key, `${path}.${name}`, 'is not a valid label name');
       const values = this.stringList(label, `${path}.${name}`);
       if (values === undefined) throw this.fail(label.key, `${path}.${name}`, 'must not be empty');
       labels.push([name, values]);

@@ -4,6 +4,7 @@ import { basename, dirname } from 'node:path';
 import { watch } from 'chokidar';
 import { Gauge, type Registry } from 'prom-client';
 import type { Deps } from '../observability/deps.js';
+import { registered } from '../observability/metrics.js';
 import { err, ok, type Result } from '../result.js';
 
 export interface WatchFileOptions<T> {
@@ -208,16 +209,16 @@ class ReloadMetrics {
   }
 
   private constructor(registry: Registry) {
-    const successful = new Gauge({
+    const successful = registered(registry, 'promgate_config_last_reload_successful', (registers) => new Gauge({
       name: 'promgate_config_last_reload_successful',
       help: 'Whether the last reload of every configuration file succeeded (1) or one was rejected (0).',
-      registers: [registry],
-    });
-    const timestamp = new Gauge({
+      registers,
+    }));
+    const timestamp = registered(registry, 'promgate_config_last_reload_success_timestamp_seconds', (registers) => new Gauge({
       name: 'promgate_config_last_reload_success_timestamp_seconds',
       help: 'Timestamp of the last successful configuration reload.',
-      registers: [registry],
-    });
+      registers,
+    }));
     this.update = () => {
       successful.set([...this.files.values()].every(Boolean) ? 1 : 0);
       timestamp.set(this.lastSuccessSeconds);

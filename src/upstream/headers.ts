@@ -4,14 +4,18 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 // X-Scope-OrgID, and headers that could make the upstream or an intermediary read the request differently.
 const FORWARDED = ['accept', 'accept-encoding', 'user-agent', 'traceparent', 'tracestate'] as const;
 
-export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+// What describes a body streamed through untouched (remote write: snappy-compressed protobuf).
+const RAW_BODY = ['content-type', 'content-encoding', 'x-prometheus-remote-write-version'] as const;
+
+/** The body the rebuilt request carries: a form, JSON, or the client's own bytes. */
+export type UpstreamBody = 'form' | 'json' | 'raw';
 
 /** The headers of the rebuilt upstream request. */
 export function upstreamHeaders(
   client: IncomingHttpHeaders,
   requestId: string,
   tenantId: string | undefined,
-  hasFormBody: boolean,
+  body: UpstreamBody | undefined,
 ): Record<string, string> {
   const headers: Record<string, string> = { 'x-request-id': requestId };
   for (const name of FORWARDED) {
@@ -19,7 +23,14 @@ export function upstreamHeaders(
     if (typeof value === 'string') headers[name] = value;
   }
   if (tenantId !== undefined) headers['x-scope-orgid'] = tenantId;
-  if (hasFormBody) headers['content-type'] = FORM_CONTENT_TYPE;
+  if (body === 'form') headers['content-type'] = 'application/x-www-form-urlencoded';
+  else if (body === 'json') headers['content-type'] = 'application/json';
+  else if (body === 'raw') {
+    for (const name of RAW_BODY) {
+      const value = client[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+  }
   return headers;
 }
 

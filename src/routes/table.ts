@@ -1,0 +1,109 @@
+import { federateHandler } from './federate/index.js';
+import { metadataHandler } from './metadata/index.js';
+import { queryHandler } from './query/index.js';
+import type { BodyPolicy, Handler, Method, Route } from './route.js';
+import { labelsHandler, seriesHandler } from './series-labels/index.js';
+import { passThroughHandler } from './status/index.js';
+
+const GET = ['GET'] as const;
+const GET_POST = ['GET', 'POST'] as const;
+
+/** The upstream that Prometheus's own API goes to in `promgate run --prometheus-endpoint`. */
+export const PROMETHEUS = 'prometheus';
+
+const route = (path: string, methods: readonly Method[], body: BodyPolicy, readsSeries: boolean, handler: Handler): Route => ({
+  path,
+  methods,
+  body,
+  upstream: PROMETHEUS,
+  readsSeries,
+  handler,
+});
+
+/**
+ * Every endpoint promgate serves, one line each, in the spirit of prom-label-proxy's routes. Anything else is
+ * 404: an endpoint is added here only once promgate knows how to keep every tenant inside its own series on it.
+ * Methods are those Prometheus registers for each path.
+ */
+export const PROMETHEUS_ROUTES: readonly Route[] = [
+  route('/api/v1/query', GET_POST, 'form', true, queryHandler('/api/v1/query')),
+  route('/api/v1/query_range', GET_POST, 'form', true, queryHandler('/api/v1/query_range')),
+  route('/api/v1/query_exemplars', GET_POST, 'form', true, queryHandler('/api/v1/query_exemplars')),
+  route('/api/v1/series', GET_POST, 'form', true, seriesHandler),
+  route('/api/v1/labels', GET_POST, 'form', true, labelsHandler('/api/v1/labels')),
+  route('/api/v1/label/<name>/values', GET, 'none', true, labelsHandler('/api/v1/label/<name>/values')),
+  route('/federate', GET, 'none', true, federateHandler),
+  route('/api/v1/metadata', GET, 'none', true, metadataHandler),
+  route('/api/v1/status/buildinfo', GET, 'none', false, passThroughHandler('/api/v1/status/buildinfo')),
+  route('/api/v1/format_query', GET_POST, 'form', false, passThroughHandler('/api/v1/format_query')),
+  route('/api/v1/parse_query', GET_POST, 'form', false, passThroughHandler('/api/v1/parse_query')),
+];
+
+/** A route found for a path, with the raw (still percent-encoded) segments its `<name>` parts matched. */
+export interface RouteMatch {
+  readonly route: Route;
+  readonly segments: readonly string[];
+}
+
+const PARAMETER = /^<[a-z]+>$/;
+
+/** Finds routes by exact path, `<name>` parts matching one non-empty segment each. */
+export class RouteTable {
+  private readonly exact = new Map<string, Route>();
+  private readonly patterns: { readonly parts: readonly string[]; readonly route: Route }[] = [];
+
+  constructor(readonly routes: readonly Route[]) {
+    for (const r of routes) {
+      const parts = r.path.split('/');
+      if (parts.some((part) => PARAMETER.test(part))) this.patterns.push({ parts, route: r });
+      else this.exact.set(r.path, r);
+    }
+  }
+
+  /** The route of a canonical path (see http/target.ts). */
+  find(path: string): RouteMatch | undefined {
+    const exact = this.exact.get(path);
+    if (exact !== undefined) return { route: exact, segments: [] };
+    if (this.patterns.length === 0) return undefined;
+    const parts = path.split('/');
+    for (const pattern of this.patterns) {
+      if (pattern.parts.length !== parts.length) continue;
+      const segments: string[] = [];
+      const matched = pattern.parts.every((part, i) => {
+        if (!PARAMETER.test(part)) return part === parts[i];
+        if (parts[i] === '') return false;
+        segments.push(parts[i]!);
+        return true;
+      });
+      if (matched) return { route: pattern.route, segments };
+    }
+    return undefined;
+  }
+
+  /** The route a configured name means: its path, or `:name` or `*` in place of a `<name>` part. */
+  byName(name: string): Route | undefined {
+    const parts = name.split('/');
+    const means = (part: string, i: number): boolean =>
+      PARAMETER.test(part) ? parts[i] === part || parts[i] === '*' || /^:[a-z]+$/.test(parts[i]!) : parts[i] === part;
+    return this.routes.find((r) => {
+      const own = r.path.split('/');
+      return own.length === parts.length && own.every(means);
+    });
+  }
+
+  /**
+   * The table `--protected-endpoints` leaves: it can only narrow the table. Names promgate cannot enforce are
+   * returned as `ignored`, never allowed.
+   */
+  narrowed(names?: readonly string[]): { table: RouteTable; ignored: string[] } {
+    if (names === undefined) return { table: this, ignored: [] };
+    const kept = new Set<Route>();
+    const ignored: string[] = [];
+    for (const name of names) {
+      const found = this.byName(name);
+      if (found === undefined) ignored.push(name);
+      else kept.add(found);
+    }
+    return { table: new RouteTable(this.routes.filter((r) => kept.has(r))), ignored };
+  }
+}
