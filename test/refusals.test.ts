@@ -260,13 +260,17 @@ describe('a flood of wrong passwords for a bcrypt user', () => {
   });
 });
 
-describe('tenant-id principals (X-Scope-OrgID)', () => {
+// The recording upstream stands in for Cortex or Mimir, which honour X-Scope-OrgID and cannot run here.
+describe('tenant-id principals (X-Scope-OrgID) under --enforce header', () => {
   let upstream: RecordingUpstream;
   let gateway: Gateway;
 
   before(async () => {
     upstream = await startRecordingUpstream();
-    gateway = await startGateway({ upstream: upstream.url, args: ['--auth-type', 'jwt', '--jwt-secret', 'test-secret', '--log-level', 'debug'] });
+    gateway = await startGateway({
+      upstream: upstream.url,
+      args: ['--auth-type', 'jwt', '--jwt-secret', 'test-secret', '--enforce', 'header', '--log-level', 'debug'],
+    });
   });
   after(async () => {
     await gateway?.stop();

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createAuthenticator } from '../auth/index.js';
 import { addRunOptions, toRunOptions, type RunOptions } from '../config/run-options.js';
+import { describeEnforcement } from '../enforce/isolation.js';
 import { EnforcedCache } from '../enforce/params.js';
 import { createLogger } from '../observability/logger.js';
 import { createGatewayMetrics, createRegistry } from '../observability/metrics.js';
@@ -57,6 +58,7 @@ async function run(options: RunOptions): Promise<void> {
       maxBodySize: options.maxBodySize,
       maxRawBodySize: MAX_RAW_BODY_BYTES,
       cache: new EnforcedCache({ maxBytes: options.enforceCacheSize, maxParamLength: CACHEABLE_PARAM_LENGTH }),
+      enforcement: options.enforce,
       metrics: createGatewayMetrics(registry),
     },
     deps,
@@ -79,10 +81,12 @@ async function run(options: RunOptions): Promise<void> {
       internalPort: internal === undefined ? 0 : portOf(internal),
       upstream: endpoint.href,
       authType: options.authType,
+      enforce: options.enforce,
       endpoints: routes.routes.map((r) => r.path),
     },
     'promgate listening',
   );
+  logger.info({ enforce: options.enforce }, `enforcement: ${describeEnforcement(options.enforce)}`);
   // The start-up lines (warnings about the configuration among them) are out before the first request's.
   logger.flush();
 

@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { AuthOptions, AuthType } from '../auth/index.js';
 import type { JwtOptions } from '../auth/jwt/options.js';
 import { parseDuration as readDuration } from '../duration.js';
+import { ENFORCEMENTS, type Enforcement } from '../enforce/isolation.js';
 import { parseTarget } from '../http/target.js';
 import { isLabelName } from '../labels.js';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
@@ -23,6 +24,7 @@ export interface RunOptions extends AuthOptions {
   maxBodySize: number;
   /** The budget in bytes of the cache of enforced expressions, for every principal together. */
   enforceCacheSize: number;
+  enforce: Enforcement;
   logLevel: LogLevel;
 }
 
@@ -114,6 +116,10 @@ export function addRunOptions(command: Command): Command {
       .default(150_000, '2m30s, beyond Prometheus\'s own 2m query timeout')
       .argParser(parseDuration),
     new Option('--max-body-size <size>', 'largest POST body accepted').env(env('MAX_BODY_SIZE')).default(1024 ** 2, '1MiB').argParser(parseSize),
+    new Option('--enforce <how>', 'how the upstream keeps tenants apart: labels (matchers), header (X-Scope-OrgID) or both')
+      .env(env('ENFORCE'))
+      .default('labels')
+      .argParser(oneOf(ENFORCEMENTS)),
     new Option('--enforce-cache-size <size>', 'memory for enforced expressions kept for reuse, all principals together')
       .env(env('ENFORCE_CACHE_SIZE'))
       .default(64 * 1024 ** 2, '64MiB')
@@ -150,6 +156,7 @@ interface RawRunOptions {
   upstreamTimeout: number;
   maxBodySize: number;
   enforceCacheSize: number;
+  enforce: Enforcement;
   logLevel: LogLevel;
   jwtSecret?: string;
   jwtPublicKey?: string;
@@ -207,6 +214,7 @@ export function toRunOptions(command: Command): Result<RunOptions, string> {
     upstreamTimeoutMs: raw.upstreamTimeout,
     maxBodySize: raw.maxBodySize,
     enforceCacheSize: raw.enforceCacheSize,
+    enforce: raw.enforce,
     logLevel: raw.logLevel,
     jwt: {
       requireExp: raw.jwtRequireExp,

@@ -3,6 +3,7 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import type { AuthOutcome, Authenticator } from '../auth/types.js';
+import { isolation, type Enforcement } from '../enforce/isolation.js';
 import type { EnforcedCache } from '../enforce/params.js';
 import { isForm, isJson, limitedBody, readBody, type BodyRefusal } from '../http/body.js';
 import { sendError, type ErrorType } from '../http/errors.js';
@@ -35,6 +36,8 @@ export interface AppOptions {
   /** Largest body streamed through untouched (`raw` routes). */
   maxRawBodySize: number;
   cache: EnforcedCache;
+  /** How the upstream keeps tenants apart, and so what a credential must carry. */
+  enforcement: Enforcement;
   metrics: GatewayMetrics;
 }
 
@@ -60,7 +63,7 @@ const WITH_BODY = new Set(['POST', 'PUT']);
  * request (`c.env.incoming`) directly, so that Hono builds no Web Request or Headers either.
  */
 export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
-  const { routes, upstreams, authenticator, unprotected, maxBodySize, maxRawBodySize, cache, metrics } = options;
+  const { routes, upstreams, authenticator, unprotected, maxBodySize, maxRawBodySize, cache, enforcement, metrics } = options;
   const upstreamOf = (name: string): Upstream => {
     const upstream = upstreams.get(name);
     if (upstream === undefined) throw new Error(`no upstream named ${JSON.stringify(name)}`);
@@ -137,11 +140,13 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     }
     const principal = outcome.principal;
     exchange.principal = principal;
-    // Nothing is ever forwarded unfiltered: a principal must be confined by matchers or by a tenant id.
-    if (principal.matchers.length === 0 && principal.grant.tenantId === undefined) {
-      exchange.note = 'the principal has no namespaces, labels or tenant id';
-      return refuse(outgoing, exchange, 'forbidden', 403, 'forbidden', 'access denied: no namespace, label or tenant is granted');
+    // Nothing is ever forwarded unfiltered: a principal must be confined by what the upstream isolates by.
+    const orgId = isolation({ matchers: principal.matchers.length > 0, tenantId: principal.grant.tenantId }, enforcement);
+    if (!orgId.ok) {
+      exchange.note = orgId.error;
+      return refuse(outgoing, exchange, 'forbidden', 403, 'forbidden', `access denied: ${orgId.error}`);
     }
+    exchange.orgId = orgId.value;
     return false;
   };
 
@@ -216,7 +221,7 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
   /** Carries out what the handler decided, against the route's upstream (not async: a stream needs no extra turn). */
   const execute = (action: Action, route: Route, incoming: IncomingMessage, outgoing: ServerResponse, exchange: Exchange): Promise<void> => {
     const upstream = upstreamOf(route.upstream);
-    const tenantId = exchange.principal!.grant.tenantId;
+    const tenantId = exchange.orgId;
     if (action.kind === 'answer') {
       const headers = upstreamHeaders(incoming.headers, exchange.id, tenantId, undefined);
       return answer(action, upstream, headers, outgoing, exchange);

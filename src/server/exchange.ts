@@ -14,6 +14,8 @@ export interface Exchange extends Tally {
   target?: Target;
   match?: RouteMatch;
   principal?: Principal;
+  /** The X-Scope-OrgID sent upstream, as the enforcement mode says. */
+  orgId?: string;
   /** The parameters of URL and body together, decoded, in the order sent; logged at debug level. */
   params?: Param[];
   /** The request came with a form body: it goes upstream as a form POST too. */

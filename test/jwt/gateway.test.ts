@@ -141,7 +141,13 @@ describe("cortex-gateway's tokens: --jwt-secret, tenant_id as X-Scope-OrgID", ()
 
   before(async () => {
     upstream = await recordingUpstream();
-    gateway = await startGateway({ upstream: upstream.url, authConfig: '', authFileName: 'unused', args: ['--auth-type', 'jwt', '--auth-config', '', '--jwt-secret', 'test'] });
+    // The recording upstream stands in for Cortex, which honours X-Scope-OrgID and cannot run here.
+    gateway = await startGateway({
+      upstream: upstream.url,
+      authConfig: '',
+      authFileName: 'unused',
+      args: ['--auth-type', 'jwt', '--auth-config', '', '--jwt-secret', 'test', '--enforce', 'header'],
+    });
   });
   after(async () => {
     await gateway?.stop();
@@ -174,5 +180,86 @@ describe("cortex-gateway's tokens: --jwt-secret, tenant_id as X-Scope-OrgID", ()
     const minted = tokenCli('--secret', 's', '--namespaces', 'a', '--version', '3');
     assert.equal(minted.status, 0, minted.stderr);
     assert.equal(JSON.parse(Buffer.from(minted.stdout.split('.')[1]!, 'base64url').toString()).version, 3);
+  });
+});
+
+describe('--enforce: what a token must carry, against a real Prometheus 2.42', () => {
+  let fixture: TenantFixture;
+  const gateways: Record<string, Gateway> = {};
+  const SECRET = 'enforce-secret';
+  const token = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+  const namespaces = (answer: unknown): string[] =>
+    ((answer as { data: string[] }).data ?? []).slice().sort();
+
+  before(async () => {
+    fixture = await startTenantFixture();
+    for (const mode of ['labels', 'header', 'both']) {
+      gateways[mode] = await startGateway({
+        upstream: fixture.all.url,
+        authConfig: '',
+        authFileName: 'unused',
+        args: ['--auth-type', 'jwt', '--auth-config', '', '--jwt-secret', SECRET, ...(mode === 'labels' ? [] : ['--enforce', mode])],
+      });
+    }
+  });
+  after(async () => {
+    await Promise.all(Object.values(gateways).map((g) => g.stop()));
+    await fixture?.stop();
+  });
+
+  const labelValues = async (mode: string, claims: Record<string, unknown>) =>
+    callApi(gateways[mode]!.base, '/api/v1/label/namespace/values', [], { headers: { authorization: `Bearer ${await token(claims)}` } });
+
+  it('refuses a tenant-only token by default (labels), saying why: a plain Prometheus would give it everything', async () => {
+    const got = await labelValues('labels', { tenant_id: 'acme' });
+    assert.equal(got.status, 403);
+    assert.match(String((got.body as { error: string }).error), /names only a tenant .*not declared multi-tenant/);
+    assert.match(gateways.labels!.log(), /enforcement: every selector gets the credential's matchers.*only a tenant id gets 403/);
+  });
+
+  it('serves a tenant-only token once the upstream is declared multi-tenant (--enforce header)', async () => {
+    const got = await labelValues('header', { tenant_id: 'acme' });
+    assert.equal(got.status, 200);
+    // A plain Prometheus ignores the header: the operator who declares it multi-tenant answers for that.
+    const all = await callApi(fixture.all.url, '/api/v1/label/namespace/values', []);
+    assert.deepEqual(namespaces(got.body), namespaces(all.body));
+  });
+
+  it("keeps a token's namespaces in every mode, and refuses under header or both what lacks a tenant id", async () => {
+    const want = namespaces((await callApi(fixture.subsets['tenant-a']!.url, '/api/v1/label/namespace/values', [])).body);
+    for (const mode of ['labels', 'header', 'both']) {
+      const got = await labelValues(mode, { namespaces: ['tenant-a'], tenant_id: 'acme' });
+      assert.equal(got.status, 200, mode);
+      assert.deepEqual(namespaces(got.body), want, mode);
+    }
+    assert.equal((await labelValues('header', { namespaces: ['tenant-a'] })).status, 403);
+    assert.equal((await labelValues('both', { namespaces: ['tenant-a'] })).status, 403);
+    assert.equal((await labelValues('both', { tenant_id: 'acme' })).status, 403);
+    assert.equal((await labelValues('labels', { namespaces: ['tenant-a'] })).status, 200);
+  });
+});
+
+describe('--enforce: X-Scope-OrgID is sent only where the mode says (a recording stand-in for Cortex)', () => {
+  let upstream: Awaited<ReturnType<typeof recordingUpstream>>;
+  const gateways: Record<string, Gateway> = {};
+  const token = new SignJWT({ namespaces: ['tenant-a'], tenant_id: 'acme' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('s'));
+
+  before(async () => {
+    upstream = await recordingUpstream();
+    for (const mode of ['labels', 'both']) {
+      gateways[mode] = await startGateway({ upstream: upstream.url, authConfig: '', authFileName: 'unused', args: ['--auth-type', 'jwt', '--auth-config', '', '--jwt-secret', 's', '--enforce', mode] });
+    }
+  });
+  after(async () => {
+    await Promise.all(Object.values(gateways).map((g) => g.stop()));
+    await upstream?.close();
+  });
+
+  it('labels sends no header; both sends the token\'s tenant, never the client\'s', async () => {
+    for (const [mode, want] of [['labels', undefined], ['both', 'acme']] as const) {
+      const res = await fetch(`${gateways[mode]!.base}/api/v1/query?query=up`, { headers: { authorization: `Bearer ${await token}`, 'x-scope-orgid': 'evil' } });
+      assert.equal(res.status, 200, mode);
+      assert.equal(upstream.seen.at(-1)!['x-scope-orgid'], want, mode);
+    }
   });
 });
