@@ -67,6 +67,15 @@ describe('VerificationCache', () => {
     assert.equal(cache.get('c', generation, 1), 'C');
   });
 
+  it('holds no more than its byte budget, whatever the entry count allows', () => {
+    const cache = new VerificationCache<string>(1000, 10_000, (value) => 2 * value.length);
+    for (let i = 0; i < 100; i++) cache.set(`k${i}`, generation, 'v'.repeat(1000), 10_000, 0);
+    // Each entry counts about 2 KB: five fit in 10 KB, the most recent ones.
+    assert.ok(cache.size >= 4 && cache.size <= 5, String(cache.size));
+    assert.equal(cache.get('k99', generation, 1), 'v'.repeat(1000));
+    assert.equal(cache.get('k0', generation, 1), undefined);
+  });
+
   it('serves nothing at or after its expiry, and stores nothing already expired', () => {
     const cache = new VerificationCache<string>(10);
     cache.set('a', generation, 'A', 100, 0);

@@ -18,6 +18,8 @@ import { verifyToken, type VerifyOptions } from './verify.js';
 /** Tokens longer than this are refused before any parsing (identity providers' tokens are a few KiB at most). */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 const CACHE_ENTRIES = 10_000;
+// Most decisions take a few hundred bytes; a token granting thousands of namespaces takes far more.
+const CACHE_BYTES = 32 * 1024 ** 2;
 // A token without `exp` is re-verified now and then all the same.
 const CACHE_MAX_AGE_MS = 5 * 60_000;
 
@@ -79,7 +81,7 @@ interface Decision {
 }
 
 class JwtAuthenticator implements Authenticator {
-  private readonly cache = new VerificationCache<Decision>(CACHE_ENTRIES);
+  private readonly cache = new VerificationCache<Decision>(CACHE_ENTRIES, CACHE_BYTES, decisionBytes);
 
   constructor(
     private readonly ring: KeyRing,
@@ -149,4 +151,10 @@ class JwtAuthenticator implements Authenticator {
 // k8spin's and cortex-gateway's tokens carry no subject.
 function subjectOf(payload: JWTPayload): string | undefined {
   return typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub.slice(0, 128) : undefined;
+}
+
+/** About the bytes a decision holds: its principal's grant and matchers, as text, two bytes a character. */
+function decisionBytes(decision: Decision): number {
+  const { outcome } = decision;
+  return 2 * (outcome.ok ? JSON.stringify(outcome.principal).length : outcome.reason.length) + 64;
 }

@@ -9,15 +9,17 @@ interface Entry<V> {
 
 /**
  * Remembers what verifying a token gave, so a token seen before is not verified again until it expires.
- * Keyed by a hash of the token (the memory never holds a usable credential), bounded (least recently used goes first),
- * and tied to a generation (the key set): when keys rotate, nothing verified under the old set is served.
+ * Keyed by a hash of the token (the memory never holds a usable credential), bounded in entries and in bytes (least
+ * recently used goes first; what a token grants can be large), and tied to a generation (the key set): when keys
+ * rotate, nothing verified under the old set is served.
  */
-export class VerificationCache<V extends object> {
+export class VerificationCache<V> {
   private readonly entries: LRUCache<string, Entry<V>>;
 
-  constructor(capacity: number) {
+  /** `sizeOf` estimates a value's bytes; `maxBytes` bounds their sum. */
+  constructor(capacity: number, maxBytes = Number.MAX_SAFE_INTEGER, sizeOf: (value: V) => number = () => 1) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`cache capacity must be a positive integer, got ${capacity}`);
-    this.entries = new LRUCache({ max: capacity });
+    this.entries = new LRUCache({ max: capacity, maxSize: maxBytes, sizeCalculation: (entry, key) => Math.max(1, key.length + sizeOf(entry.value)) });
   }
 
   static keyOf(token: string): string {
