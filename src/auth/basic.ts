@@ -1,8 +1,10 @@
+import { Gauge } from 'prom-client';
 import type { Deps } from '../observability/deps.js';
+import { registered } from '../observability/metrics.js';
 import { watchFile } from '../reload/watched-file.js';
 import { err, ok, type Result } from '../result.js';
 import { principalOf } from './grant.js';
-import { PasswordVerifier, type StoredPassword } from './password.js';
+import { PasswordVerifier, type Decoys, type StoredPassword } from './password.js';
 import type { AuthOutcome, Authenticator, Principal, RequestView } from './types.js';
 import { parseUsersFile, type UserEntry } from './users-file.js';
 
@@ -28,8 +30,8 @@ type Accounts = ReadonlyMap<string, readonly Account[]>;
 /** One load of the users file. */
 interface Users {
   readonly accounts: Accounts;
-  /** Where the file holds bcrypt hashes, the hash a refusal that checked none is checked against (see decoyFor). */
-  readonly decoy: StoredPassword | undefined;
+  /** Where the file holds bcrypt hashes, what a refusal that checked none checks instead (see decoysFor). */
+  readonly decoys: Decoys | undefined;
 }
 
 /**
@@ -44,6 +46,11 @@ export async function createBasicAuthenticator(
   verifier: PasswordVerifier = new PasswordVerifier(),
 ): Promise<Result<Authenticator, string>> {
   const logger = deps.logger.child({ auth: 'basic' });
+  const costs = registered(deps.registry, 'promgate_users_bcrypt_costs', (registers) => new Gauge({
+    name: 'promgate_users_bcrypt_costs',
+    help: 'Different bcrypt costs among the users file\'s hashes: above 1, refusal times tell costlier users apart.',
+    registers,
+  }));
   const watched = await watchFile<Users>(
     {
       file: options.file,
@@ -58,10 +65,14 @@ export async function createBasicAuthenticator(
             logger.warn(`${user.where}: ${user.username} has no namespace and no labels, so gets 403`);
           }
         }
-        return ok({
-          accounts: indexAccounts(parsed.value.users, options.namespaceLabel),
-          decoy: verifier.decoyFor(parsed.value.users.map((user) => user.password)),
-        });
+        const decoys = verifier.decoysFor(parsed.value.users.map((user) => user.password));
+        costs.set(decoys?.costs ?? 0);
+        if (decoys !== undefined && decoys.costs > 1) {
+          logger.warn(
+            `${file}: its bcrypt hashes have ${decoys.costs} different costs: refusing a wrong password takes longer for the users with costlier hashes, which tells an attacker who they are; rehash them at one cost (promgate hash-password --cost N)`,
+          );
+        }
+        return ok({ accounts: indexAccounts(parsed.value.users, options.namespaceLabel), decoys });
       },
     },
     deps,
@@ -76,7 +87,7 @@ export async function createBasicAuthenticator(
     const credentials = readBasicCredentials(raw);
     if (!credentials) return refuse(401, 'malformed Basic credentials');
     const { user, password } = credentials;
-    const { accounts: byName, decoy } = users.current();
+    const { accounts: byName, decoys } = users.current();
     const accounts = byName.get(user) ?? [];
     // The cheap checks (plain passwords, remembered bcrypt answers) answer without a promise, in file order,
     // until an entry needs bcrypt: from there on, the slow path keeps the order.
@@ -91,7 +102,8 @@ export async function createBasicAuthenticator(
     const reason = accounts.length === 0 ? `unknown user ${JSON.stringify(user)}` : `wrong password for ${JSON.stringify(user)}`;
     // A refusal that checked no bcrypt hash (an unknown name, a plain password) checks the decoy instead, so that it
     // costs what a wrong bcrypt password costs, and its timing tells nothing of which names exist.
-    if (checkedBcrypt || decoy === undefined || verifier.check(user, password, decoy) !== undefined) return refuse(401, reason);
+    const decoy = checkedBcrypt ? undefined : decoys?.for(user);
+    if (decoy === undefined || verifier.check(user, password, decoy) !== undefined) return refuse(401, reason);
     return verifier.verify(user, password, decoy).then((verdict) => (verdict === 'busy' ? busy() : refuse(401, reason)));
   };
 

@@ -30,6 +30,14 @@ export interface PasswordVerifierOptions {
   readonly bcrypt?: BcryptGateOptions;
 }
 
+/** The decoy hashes of one users file (see `PasswordVerifier.decoysFor`). */
+export interface Decoys {
+  /** How many different bcrypt costs the file has: more than one, and refusal times tell costlier users apart. */
+  readonly costs: number;
+  /** The decoy a refusal for `user` checks. */
+  for(user: string): StoredPassword;
+}
+
 /** A check's answer: 'busy' when bcrypt had to run but too many runs were waiting, so nothing was checked. */
 export type Verdict = boolean | 'busy';
 
@@ -89,22 +97,28 @@ export class PasswordVerifier {
   }
 
   /**
-   * A bcrypt hash no password is known to match, at the most common cost among `stored`'s hashes; undefined when
-   * none is a bcrypt hash. Checking an unknown username's password against it costs what a real check costs, so the time
-   * of a refusal does not tell which usernames exist. The same cost always gives the same decoy, so that refusals
-   * remembered for it survive a reload as those of real users do.
+   * The decoys of a users file: bcrypt hashes no password is known to match, one for each cost among `stored`'s
+   * hashes; undefined when none is a bcrypt hash. A refusal that checked no real hash (an unknown username, a wrong
+   * plain password) checks `decoys.for(user)` instead, so that it costs what a real check costs. Which cost a name
+   * gets is drawn from the file's own distribution of costs by a keyed hash of the name: across names, refusal times
+   * follow the distribution of known users' times, and the same name always takes the same time, so that asking
+   * again tells nothing new. The same cost always gives the same decoy, so that refusals remembered for it survive a
+   * reload as those of real users do.
    */
-  decoyFor(stored: readonly StoredPassword[]): StoredPassword | undefined {
-    const costs = new Map<string, number>();
-    for (const password of stored) {
-      if (password.kind === 'bcrypt') {
-        const cost = password.hash.slice(4, 6);
-        costs.set(cost, (costs.get(cost) ?? 0) + 1);
-      }
-    }
-    let cost: string | undefined;
-    for (const [candidate, count] of costs) if (cost === undefined || count > costs.get(cost)!) cost = candidate;
-    if (cost === undefined) return undefined;
+  decoysFor(stored: readonly StoredPassword[]): Decoys | undefined {
+    const costs: string[] = [];
+    for (const password of stored) if (password.kind === 'bcrypt') costs.push(password.hash.slice(4, 6));
+    if (costs.length === 0) return undefined;
+    // One slot per bcrypt entry, in a fixed order, so that a reload of the same file picks the same way.
+    costs.sort();
+    const byCost = new Map(costs.map((cost) => [cost, this.decoyOfCost(cost)]));
+    return {
+      costs: byCost.size,
+      for: (user) => byCost.get(costs[this.digest(['decoy', user]).readUInt32BE(0) % costs.length]!)!,
+    };
+  }
+
+  private decoyOfCost(cost: string): StoredPassword {
     let decoy = this.decoys.get(cost);
     if (decoy === undefined) {
       // 53 random characters of bcrypt's alphabet: a salt and a hash that nothing was ever hashed to.

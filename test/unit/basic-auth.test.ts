@@ -185,6 +185,27 @@ describe('createBasicAuthenticator', () => {
     assert.equal(!wrong.ok && wrong.status, 401);
   });
 
+  it('with mixed bcrypt costs, checks unknown names against decoys drawn from the costs the users have, and warns', async () => {
+    const compared: string[] = [];
+    const verifier = new PasswordVerifier({ bcrypt: { compare: (password, hash) => (compared.push(hash), compare(password, hash)) } });
+    const cheap = hashSync('x', 4);
+    const costly = hashSync('x', 5);
+    const users = ['a', 'b', 'c'].map((name) => `  - {username: ${name}, password: "${cheap}", namespace: n}`);
+    const text = `users:\n${users.join('\n')}\n  - {username: d, password: "${costly}", namespace: n}\n`;
+    const { auth, deps } = await authenticatorFor(text, 'namespace', verifier);
+    assert.ok(deps.lines.some((line) => /2 different costs/.test(String(line.msg))), 'a warning names the mixed costs');
+    assert.equal(await metricValue(deps.registry, 'promgate_users_bcrypt_costs'), 2);
+    const names = 400;
+    for (let i = 0; i < names; i++) await auth.authenticate(headers(basic(`nobody-${i}`, 'wrong')));
+    const atCost5 = compared.filter((hash) => hash.startsWith('$2b$05$')).length;
+    assert.equal(compared.length, names);
+    // One hash in four is at cost 5: Binomial(400, 1/4) has mean 100 and standard deviation 8.7.
+    assert.ok(Math.abs(atCost5 - names / 4) < 52, `${atCost5} of ${names} unknown names checked a cost-5 decoy`);
+    // The same unknown name checks the same decoy again (here: remembered, so no bcrypt run at all).
+    await auth.authenticate(headers(basic('nobody-0', 'wrong')));
+    assert.equal(compared.length, names);
+  });
+
   it('makes a refusal that checked no bcrypt hash (unknown name, plain password) check a decoy of the same cost', async () => {
     const compared: string[] = [];
     const verifier = new PasswordVerifier({ bcrypt: { compare: (password, hash) => (compared.push(hash), compare(password, hash)) } });

@@ -171,36 +171,56 @@ describe('PasswordVerifier', () => {
   });
 });
 
-describe('PasswordVerifier.decoyFor', () => {
+describe('PasswordVerifier.decoysFor', () => {
   const withCost = (cost: string): StoredPassword => ({ kind: 'bcrypt', hash: hashSync('x', 4).replace('$04$', `$${cost}$`) });
+  const costOf = (decoy: StoredPassword): string => (decoy.kind === 'bcrypt' ? decoy.hash.slice(4, 6) : 'plain');
 
-  it('has no decoy for a file without bcrypt hashes', () => {
+  it('has no decoys for a file without bcrypt hashes', () => {
     const { verifier } = countingVerifier();
-    assert.equal(verifier.decoyFor([]), undefined);
-    assert.equal(verifier.decoyFor([plain('a'), plain('b')]), undefined);
+    assert.equal(verifier.decoysFor([]), undefined);
+    assert.equal(verifier.decoysFor([plain('a'), plain('b')]), undefined);
   });
 
-  it('makes a well-formed bcrypt hash at the cost most of the hashes have', () => {
+  it('makes well-formed bcrypt hashes, one for each cost of the file, and counts the costs', () => {
     const { verifier } = countingVerifier();
-    const decoy = verifier.decoyFor([withCost('12'), plain('a'), withCost('10'), withCost('10'), withCost('04')]);
-    assert.ok(decoy?.kind === 'bcrypt');
-    assert.match(decoy.hash, /^\$2b\$10\$/);
-    assert.deepEqual(parseStoredPassword(decoy.hash), { ok: true, value: decoy });
-    const alone = verifier.decoyFor([withCost('12')]);
-    assert.match(alone?.kind === 'bcrypt' ? alone.hash : '', /^\$2b\$12\$/);
+    const decoys = verifier.decoysFor([withCost('12'), plain('a'), withCost('10'), withCost('10'), withCost('04')])!;
+    assert.equal(decoys.costs, 3);
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const decoy = decoys.for(`user-${i}`);
+      assert.deepEqual(parseStoredPassword(decoy.kind === 'bcrypt' ? decoy.hash : ''), { ok: true, value: decoy });
+      seen.add(costOf(decoy));
+    }
+    assert.deepEqual([...seen].sort(), ['04', '10', '12']);
+    assert.equal(verifier.decoysFor([withCost('12')])!.costs, 1);
+  });
+
+  it("draws each name's cost from the file's distribution of costs, the same name always the same", () => {
+    const { verifier } = countingVerifier();
+    // A quarter of the hashes at cost 12, three quarters at cost 10.
+    const decoys = verifier.decoysFor([withCost('12'), withCost('10'), withCost('10'), withCost('10')])!;
+    let costly = 0;
+    const names = 4000;
+    for (let i = 0; i < names; i++) {
+      const decoy = decoys.for(`name-${i}`);
+      if (costOf(decoy) === '12') costly++;
+      assert.equal(decoys.for(`name-${i}`), decoy);
+    }
+    // Binomial(4000, 1/4): the mean is 1000 and the standard deviation 27; 6 of them either way.
+    assert.ok(Math.abs(costly - names / 4) < 165, `${costly} of ${names} names drew cost 12`);
   });
 
   it('gives the same decoy for the same cost (remembered refusals outlive a reload), and each verifier its own', () => {
     const { verifier } = countingVerifier();
-    const first = verifier.decoyFor([withCost('10')]);
-    assert.equal(verifier.decoyFor([withCost('10'), plain('a')]), first);
-    assert.notEqual(verifier.decoyFor([withCost('11')]), first);
-    assert.notDeepEqual(countingVerifier().verifier.decoyFor([withCost('10')]), first);
+    const first = verifier.decoysFor([withCost('10')])!.for('u');
+    assert.equal(verifier.decoysFor([withCost('10'), plain('a')])!.for('v'), first);
+    assert.notEqual(verifier.decoysFor([withCost('11')])!.for('u'), first);
+    assert.notDeepEqual(countingVerifier().verifier.decoysFor([withCost('10')])!.for('u'), first);
   });
 
   it('matches no password one would try', async () => {
     const { verifier } = countingVerifier();
-    const decoy = verifier.decoyFor([bcrypt('x')])!;
+    const decoy = verifier.decoysFor([bcrypt('x')])!.for('u');
     for (const password of ['', 'x', 'password', decoy.kind === 'bcrypt' ? decoy.hash : '']) {
       assert.equal(await verifier.verify('u', password, decoy), false, password);
     }
