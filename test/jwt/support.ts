@@ -26,6 +26,7 @@ export function jwtOptions(overrides: { authConfig?: string; reloadIntervalMinut
     upstreamTimeoutMs: 1000,
     maxBodySize: 1024,
     enforceCacheSize: 1024 * 1024,
+    enforce: 'labels',
     logLevel: 'error',
     jwt: {
       requireExp: false,
