@@ -1,6 +1,6 @@
 // Route handlers called as the gateway calls them, for the tests beside each handler family (src/routes/*/).
 import assert from 'node:assert/strict';
-import type { Matcher } from 'promql-parser-wasm';
+import { PromQLError, type Matcher } from 'promql-parser-wasm';
 import type { Principal } from '../../src/auth/types.js';
 import { EnforcedCache } from '../../src/enforce/params.js';
 import { selectorText } from '../../src/enforce/selector.js';
@@ -59,4 +59,14 @@ export function refusal(path: string, params: readonly Param[], matchers: readon
   assert.equal(decided.error.status, 400);
   assert.equal(decided.error.errorType, 'bad_data');
   return decided.error.message;
+}
+
+/** The parser's message for what `run` refuses. */
+export function parserMessage(run: () => unknown): string {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof PromQLError) return e.message;
+  }
+  throw new Error('no PromQLError');
 }

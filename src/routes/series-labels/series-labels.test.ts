@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { enforceSelector, PromQLError } from 'promql-parser-wasm';
-import { A, AB, call, refusal, sent } from '../../../test/support/routes.js';
-
-const message = (run: () => unknown): string => {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof PromQLError) return e.message;
-  }
-  throw new Error('no PromQLError');
-};
+import { enforceSelector } from 'promql-parser-wasm';
+import { A, AB, call, refusal, sent, parserMessage as message } from '../../../test/support/routes.js';
 const EMPTY = 'match[] must contain at least one non-empty matcher';
 
 describe('series', () => {
