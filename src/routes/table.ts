@@ -49,21 +49,22 @@ const PARAMETER = /^<[a-z]+>$/;
 
 /** Finds routes by exact path, `<name>` parts matching one non-empty segment each. */
 export class RouteTable {
-  private readonly exact = new Map<string, Route>();
+  // Matches of exact paths are made once: the hot path allocates nothing to find its route.
+  private readonly exact = new Map<string, RouteMatch>();
   private readonly patterns: { readonly parts: readonly string[]; readonly route: Route }[] = [];
 
   constructor(readonly routes: readonly Route[]) {
     for (const r of routes) {
       const parts = r.path.split('/');
       if (parts.some((part) => PARAMETER.test(part))) this.patterns.push({ parts, route: r });
-      else this.exact.set(r.path, r);
+      else this.exact.set(r.path, { route: r, segments: [] });
     }
   }
 
   /** The route of a canonical path (see http/target.ts). */
   find(path: string): RouteMatch | undefined {
     const exact = this.exact.get(path);
-    if (exact !== undefined) return { route: exact, segments: [] };
+    if (exact !== undefined) return exact;
     if (this.patterns.length === 0) return undefined;
     const parts = path.split('/');
     for (const pattern of this.patterns) {
