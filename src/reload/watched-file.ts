@@ -17,11 +17,26 @@ export interface WatchFileOptions<T> {
   readonly what: string;
 }
 
+/** Files read together into one value, such as a certificate and its key: a change to any of them reads them all. */
+export interface WatchFilesOptions<T> {
+  readonly files: readonly string[];
+  readonly intervalMinutes: number;
+  /** The files' texts, in the order of `files`, into the value. */
+  parse(texts: readonly string[]): Result<T, string>;
+  readonly what: string;
+  /** The reload metrics the outcome counts in: the configuration's (the default), or TLS material's. */
+  readonly metrics?: ReloadMetricsKind;
+}
+
+export type ReloadMetricsKind = 'config' | 'tls';
+
 export interface WatchedFile<T> {
   /** The last good value: one immutable object, swapped whole, so a reader never sees half a reload. */
   current(): T;
   /** Re-reads now; true when the file's value is in use, false when it was rejected (the last good one stays). */
   reload(): Promise<boolean>;
+  /** Calls `listener` with each new value as it comes into use (not for an unchanged or a rejected file). */
+  onChange(listener: (value: T) => void): void;
   close(): Promise<void>;
 }
 
@@ -37,7 +52,13 @@ const MAX_INTERVAL_MS = 2 ** 31 - 1;
  * read or parsed keeps the last good value in use, and says why in the log and in
  * promgate_config_last_reload_successful. The first load must succeed.
  */
-export async function watchFile<T>(options: WatchFileOptions<T>, deps: Deps): Promise<Result<WatchedFile<T>, string>> {
+export function watchFile<T>(options: WatchFileOptions<T>, deps: Deps): Promise<Result<WatchedFile<T>, string>> {
+  const { file, intervalMinutes, what } = options;
+  return watchFiles({ files: [file], intervalMinutes, what, parse: ([text]) => options.parse(text!, file) }, deps);
+}
+
+/** Several files kept current as one value, as `watchFile` keeps one. */
+export async function watchFiles<T>(options: WatchFilesOptions<T>, deps: Deps): Promise<Result<WatchedFile<T>, string>> {
   if (!(options.intervalMinutes >= 0) || !Number.isFinite(options.intervalMinutes)) {
     return err(`${options.what} reload interval must be a number of minutes, 0 or more; got ${options.intervalMinutes}`);
   }
@@ -53,29 +74,33 @@ export async function watchFile<T>(options: WatchFileOptions<T>, deps: Deps): Pr
  * `..`-prefixed entries Kubernetes swaps (`..data`, `..data_tmp`, `..2024_01_01...`). Anything else there, a log
  * file say, is not ours to react to: reacting would re-read the file on every log line.
  */
-function concernsFile(entry: string, name: string): boolean {
-  return entry === name || entry.startsWith('..');
+function concernsFile(entry: string, names: ReadonlySet<string>): boolean {
+  return names.has(entry) || entry.startsWith('..');
 }
 
 interface Loaded<T> {
-  readonly text: string;
+  readonly texts: readonly string[];
   readonly value: T;
 }
 
-async function load<T>(options: WatchFileOptions<T>): Promise<Result<Loaded<T>, string>> {
-  let text: string;
-  try {
-    text = await readFile(options.file, 'utf8');
-  } catch (error) {
-    return err(`cannot read ${options.what} ${options.file}: ${error instanceof Error ? error.message : String(error)}`);
+async function load<T>(options: WatchFilesOptions<T>): Promise<Result<Loaded<T>, string>> {
+  const texts: string[] = [];
+  for (const file of options.files) {
+    try {
+      texts.push(await readFile(file, 'utf8'));
+    } catch (error) {
+      return err(`cannot read ${options.what} ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
   try {
-    const parsed = options.parse(text, options.file);
-    return parsed.ok ? ok({ text, value: parsed.value }) : err(parsed.error);
+    const parsed = options.parse(texts);
+    return parsed.ok ? ok({ texts, value: parsed.value }) : err(parsed.error);
   } catch (error) {
-    return err(`${options.file}: ${error instanceof Error ? error.message : String(error)}`);
+    return err(`${options.files.join(', ')}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
+
+const sameTexts = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((text, i) => text === b[i]);
 
 class ReloadingFile<T> implements WatchedFile<T> {
   private loaded: Loaded<T>;
@@ -86,7 +111,8 @@ class ReloadingFile<T> implements WatchedFile<T> {
     void this.reload();
   };
   private watcher: ReturnType<typeof watch> | undefined;
-  private directoryWatcher: FSWatcher | undefined;
+  private readonly directoryWatchers: FSWatcher[] = [];
+  private readonly listeners: Array<(value: T) => void> = [];
   private interval: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private burstStart: number | undefined;
@@ -94,38 +120,46 @@ class ReloadingFile<T> implements WatchedFile<T> {
   private closed = false;
 
   constructor(
-    private readonly options: WatchFileOptions<T>,
+    private readonly options: WatchFilesOptions<T>,
     deps: Deps,
     first: Loaded<T>,
   ) {
     this.loaded = first;
-    this.logger = deps.logger.child({ file: options.file, what: options.what });
-    this.metrics = ReloadMetrics.of(deps.registry);
+    this.logger = deps.logger.child({ file: options.files.join(', '), what: options.what });
+    this.metrics = ReloadMetrics.of(deps.registry, options.metrics ?? 'config');
     this.metrics.record(this, true);
   }
 
   async start(): Promise<void> {
-    const { file, what } = this.options;
+    const { files, what } = this.options;
     const onError = (error: unknown): void => this.logger.warn({ err: error }, `cannot watch the ${what} for changes`);
-    // The file itself: chokidar follows a symlinked file to its target and watches anew once it is replaced.
-    const watcher = watch(file, { ignoreInitial: true, ignorePermissionErrors: true });
+    // The files themselves: chokidar follows a symlinked file to its target and watches anew once it is replaced.
+    const watcher = watch([...files], { ignoreInitial: true, ignorePermissionErrors: true });
     this.watcher = watcher;
     watcher.on('all', () => this.scheduleReload());
     watcher.on('error', onError);
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-    // Its directory too: Kubernetes mounts ConfigMaps and Secrets as symlinks into a `..data` directory that it
+    // Their directories too: Kubernetes mounts ConfigMaps and Secrets as symlinks into a `..data` directory that it
     // swaps whole, which changes nothing at the file's own path. Node's own watcher, not chokidar, because this
     // one names the entry that changed before any work is done: chokidar re-reads and stats the whole directory
     // on every event in it, which a log file written beside the users file turns into work on every request.
-    const name = basename(file);
-    try {
-      this.directoryWatcher = watchDirectory(dirname(file), (_event, entry) => {
-        // No name (a platform that gives none): the change may be ours.
-        if (entry === null || concernsFile(entry, name)) this.scheduleReload();
-      });
-      this.directoryWatcher.on('error', onError);
-    } catch (error) {
-      onError(error);
+    const namesByDirectory = new Map<string, Set<string>>();
+    for (const file of files) {
+      const names = namesByDirectory.get(dirname(file)) ?? new Set<string>();
+      names.add(basename(file));
+      namesByDirectory.set(dirname(file), names);
+    }
+    for (const [directory, names] of namesByDirectory) {
+      try {
+        const directoryWatcher = watchDirectory(directory, (_event, entry) => {
+          // No name (a platform that gives none): the change may be ours.
+          if (entry === null || concernsFile(entry, names)) this.scheduleReload();
+        });
+        directoryWatcher.on('error', onError);
+        this.directoryWatchers.push(directoryWatcher);
+      } catch (error) {
+        onError(error);
+      }
     }
     if (this.options.intervalMinutes > 0) {
       const every = Math.min(this.options.intervalMinutes * 60_000, MAX_INTERVAL_MS);
@@ -137,6 +171,10 @@ class ReloadingFile<T> implements WatchedFile<T> {
 
   current(): T {
     return this.loaded.value;
+  }
+
+  onChange(listener: (value: T) => void): void {
+    this.listeners.push(listener);
   }
 
   reload(): Promise<boolean> {
@@ -151,7 +189,7 @@ class ReloadingFile<T> implements WatchedFile<T> {
     process.off('SIGHUP', this.onSighup);
     clearInterval(this.interval);
     clearTimeout(this.debounce);
-    this.directoryWatcher?.close();
+    for (const directoryWatcher of this.directoryWatchers) directoryWatcher.close();
     await this.watcher?.close();
     await this.queue;
     this.metrics.forget(this);
@@ -178,45 +216,67 @@ class ReloadingFile<T> implements WatchedFile<T> {
       this.logger.error({ reason: next.error }, `${this.options.what} rejected, still serving the last good one: ${next.error}`);
       return false;
     }
-    const changed = next.value.text !== this.loaded.text;
+    const changed = !sameTexts(next.value.texts, this.loaded.texts);
     // An unchanged text keeps the value already in use, and whatever was derived from it.
     if (changed) this.loaded = next.value;
     this.metrics.record(this, true);
-    if (changed) this.logger.info(`${this.options.what} reloaded`);
-    else this.logger.debug(`${this.options.what} unchanged`);
+    if (!changed) {
+      this.logger.debug(`${this.options.what} unchanged`);
+      return true;
+    }
+    this.logger.info(`${this.options.what} reloaded`);
+    for (const listener of this.listeners) {
+      try {
+        listener(next.value.value);
+      } catch (error) {
+        this.logger.error({ err: error }, `applying the reloaded ${this.options.what} failed`);
+      }
+    }
     return true;
   }
 }
 
+const RELOAD_METRICS: Readonly<Record<ReloadMetricsKind, { prefix: string; what: string }>> = {
+  config: { prefix: 'promgate_config', what: 'configuration file' },
+  tls: { prefix: 'promgate_tls_config', what: 'TLS certificate, key and CA file' },
+};
+
 /**
- * promgate_config_last_reload_successful and _success_timestamp_seconds, named like Prometheus's own. One pair
- * per registry (registering a name twice throws), summing up every watched file on it: successful only while
- * the last load of each one succeeded; the timestamp of the latest successful load.
+ * promgate_config_last_reload_successful and _success_timestamp_seconds, named like Prometheus's own (and their
+ * promgate_tls_config_ twins for TLS material). One pair per registry and kind (registering a name twice throws),
+ * summing up every watched file on it: successful only while the last load of each one succeeded; the timestamp
+ * of the latest successful load.
  */
 class ReloadMetrics {
-  private static readonly byRegistry = new WeakMap<Registry, ReloadMetrics>();
+  private static readonly byRegistry = new WeakMap<Registry, Map<ReloadMetricsKind, ReloadMetrics>>();
   private readonly files = new Map<object, boolean>();
   private lastSuccessSeconds = 0;
   private readonly update: () => void;
 
-  static of(registry: Registry): ReloadMetrics {
-    let metrics = ReloadMetrics.byRegistry.get(registry);
+  static of(registry: Registry, kind: ReloadMetricsKind): ReloadMetrics {
+    let kinds = ReloadMetrics.byRegistry.get(registry);
+    if (!kinds) {
+      kinds = new Map();
+      ReloadMetrics.byRegistry.set(registry, kinds);
+    }
+    let metrics = kinds.get(kind);
     if (!metrics) {
-      metrics = new ReloadMetrics(registry);
-      ReloadMetrics.byRegistry.set(registry, metrics);
+      metrics = new ReloadMetrics(registry, kind);
+      kinds.set(kind, metrics);
     }
     return metrics;
   }
 
-  private constructor(registry: Registry) {
-    const successful = registered(registry, 'promgate_config_last_reload_successful', (registers) => new Gauge({
-      name: 'promgate_config_last_reload_successful',
-      help: 'Whether the last reload of every configuration file succeeded (1) or one was rejected (0).',
+  private constructor(registry: Registry, kind: ReloadMetricsKind) {
+    const { prefix, what } = RELOAD_METRICS[kind];
+    const successful = registered(registry, `${prefix}_last_reload_successful`, (registers) => new Gauge({
+      name: `${prefix}_last_reload_successful`,
+      help: `Whether the last reload of every ${what} succeeded (1) or one was rejected (0).`,
       registers,
     }));
-    const timestamp = registered(registry, 'promgate_config_last_reload_success_timestamp_seconds', (registers) => new Gauge({
-      name: 'promgate_config_last_reload_success_timestamp_seconds',
-      help: 'Timestamp of the last successful configuration reload.',
+    const timestamp = registered(registry, `${prefix}_last_reload_success_timestamp_seconds`, (registers) => new Gauge({
+      name: `${prefix}_last_reload_success_timestamp_seconds`,
+      help: `Timestamp of the last successful reload of a ${what}.`,
       registers,
     }));
     this.update = () => {

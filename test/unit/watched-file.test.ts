@@ -3,7 +3,7 @@ import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { watchFile, type WatchedFile } from '../../src/reload/watched-file.js';
+import { watchFile, watchFiles, type WatchedFile } from '../../src/reload/watched-file.js';
 import { err, ok, type Result } from '../../src/result.js';
 import { eventually, metricValue, recordingDeps, tempDir, type RecordingDeps } from './config-support.js';
 
@@ -238,5 +238,53 @@ describe('watchFile', () => {
     assert.equal(await metricValue(registry, SUCCESSFUL), 0);
     await other.close();
     assert.equal(await metricValue(registry, SUCCESSFUL), 1, 'the closed file no longer counts');
+  });
+});
+
+describe('watchFiles', () => {
+  let dir: { path: string; remove(): Promise<void> };
+  before(async () => {
+    dir = await tempDir();
+  });
+  after(async () => {
+    await dir.remove();
+  });
+
+  /** Two files that must agree (a certificate and its key, say): both read `value: <word>` with the same word. */
+  const parsePair = ([a, b]: readonly string[]): Result<string, string> => {
+    const [x, y] = [parseValue(a!, 'a'), parseValue(b!, 'b')];
+    if (!x.ok) return x;
+    if (!y.ok) return y;
+    return x.value === y.value ? ok(x.value) : err(`a says ${x.value}, b says ${y.value}`);
+  };
+
+  it('reads the files together, tells listeners of each new value, and counts in the TLS metrics when asked', async () => {
+    const deps = recordingDeps();
+    const [a, b] = [join(dir.path, 'a.pem'), join(dir.path, 'b.pem')];
+    await writeFile(a, 'value: one\n');
+    await writeFile(b, 'value: one\n');
+    const watched = await watchFiles({ files: [a, b], intervalMinutes: 0, parse: parsePair, what: 'pair', metrics: 'tls' }, deps);
+    if (!watched.ok) assert.fail(watched.error);
+    try {
+      const seen: string[] = [];
+      watched.value.onChange((value) => seen.push(value));
+      assert.equal(await metricValue(deps.registry, 'promgate_tls_config_last_reload_successful'), 1);
+      assert.equal(await metricValue(deps.registry, SUCCESSFUL), undefined, 'not counted among the configuration files');
+
+      // One file changed alone: the pair disagrees, the last good value stays.
+      await writeFile(a, 'value: two\n');
+      await eventually('the rejection', async () => (await metricValue(deps.registry, 'promgate_tls_config_last_reload_successful')) === 0);
+      assert.equal(watched.value.current(), 'one');
+      assert.deepEqual(seen, []);
+
+      await writeFile(b, 'value: two\n');
+      await eventually('the pair', () => watched.value.current() === 'two');
+      assert.deepEqual(seen, ['two']);
+      assert.equal(await metricValue(deps.registry, 'promgate_tls_config_last_reload_successful'), 1);
+      assert.equal(await watched.value.reload(), true);
+      assert.deepEqual(seen, ['two'], 'an unchanged reload tells no listener');
+    } finally {
+      await watched.value.close();
+    }
   });
 });
