@@ -1,5 +1,6 @@
 import { isLabelName } from '../../labels.js';
 import { err, ok, type Result } from '../../result.js';
+import { isTenantId, TENANT_ID_RULE } from '../../tenant.js';
 import type { Grant } from '../types.js';
 
 /** Where the grant lives in a token: claim names or dotted paths such as `realm_access.roles`. */
@@ -8,9 +9,6 @@ export interface ClaimNames {
   readonly labels: string;
   readonly tenant: string;
 }
-
-// Cortex's tenant id rules; `|` in particular stays out, as Cortex/Mimir read it as "several tenants at once".
-const TENANT_ID = /^[a-zA-Z0-9!_.*'()-]{1,150}$/;
 
 /**
  * The value at `path`: the whole name as a claim first (Auth0-style claims are URLs full of dots),
@@ -48,9 +46,7 @@ export function readGrant(payload: Readonly<Record<string, unknown>>, names: Cla
 
   const tenantId = claimAt(payload, names.tenant);
   if (tenantId === undefined || tenantId === null) return ok({ namespaces, labels });
-  if (typeof tenantId !== 'string' || !TENANT_ID.test(tenantId) || tenantId === '.' || tenantId === '..') {
-    return err(`claim "${names.tenant}" must be a tenant id: 1 to 150 of a-z A-Z 0-9 ! - _ . * ' ( )`);
-  }
+  if (typeof tenantId !== 'string' || !isTenantId(tenantId)) return err(`claim "${names.tenant}" must be a tenant id: ${TENANT_ID_RULE}`);
   return ok({ namespaces, labels, tenantId });
 }
 
