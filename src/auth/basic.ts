@@ -3,7 +3,8 @@ import type { Deps } from '../observability/deps.js';
 import { registered } from '../observability/metrics.js';
 import { watchFile } from '../reload/watched-file.js';
 import { err, ok, type Result } from '../result.js';
-import { principalOf } from './grant.js';
+import { joinTenants } from '../tenant.js';
+import { principalOf, type Grant } from './grant.js';
 import { PasswordVerifier, type Decoys, type StoredPassword } from './password.js';
 import type { AuthOutcome, Authenticator, Principal, RequestView } from './types.js';
 import { parseUsersFile, type UserEntry } from './users-file.js';
@@ -45,12 +46,7 @@ export async function createBasicAuthenticator(
   deps: Deps,
   verifier: PasswordVerifier = new PasswordVerifier(),
 ): Promise<Result<Authenticator, string>> {
-  const logger = deps.logger.child({ auth: 'basic' });
-  const costs = registered(deps.registry, 'promgate_users_bcrypt_costs', (registers) => new Gauge({
-    name: 'promgate_users_bcrypt_costs',
-    help: 'Different bcrypt costs among the users file\'s hashes: above 1, refusal times tell costlier users apart.',
-    registers,
-  }));
+  const prepare = usersPreparer(options.namespaceLabel, deps, verifier);
   const watched = await watchFile<Users>(
     {
       file: options.file,
@@ -59,27 +55,69 @@ export async function createBasicAuthenticator(
       parse(text, file) {
         const parsed = parseUsersFile(text, file);
         if (!parsed.ok) return parsed;
-        for (const warning of parsed.value.warnings) logger.warn(warning);
-        for (const user of parsed.value.users) {
-          if (user.namespaces.length === 0 && Object.keys(user.labels).length === 0) {
-            logger.warn(`${user.where}: ${user.username} has no namespace and no labels, so gets 403`);
-          }
-        }
-        const decoys = verifier.decoysFor(parsed.value.users.map((user) => user.password));
-        costs.set(decoys?.costs ?? 0);
-        if (decoys !== undefined && decoys.costs > 1) {
-          logger.warn(
-            `${file}: its bcrypt hashes have ${decoys.costs} different costs: refusing a wrong password takes longer for the users with costlier hashes, which tells an attacker who they are; rehash them at one cost (promgate hash-password --cost N)`,
-          );
-        }
-        return ok({ accounts: indexAccounts(parsed.value.users, options.namespaceLabel), decoys });
+        for (const warning of parsed.value.warnings) prepare.logger.warn(warning);
+        return ok(prepare(parsed.value.users, file));
       },
     },
     deps,
   );
   if (!watched.ok) return err(watched.error);
   const users = watched.value;
+  return ok(basicAuthenticator(() => users.current(), verifier, () => users.close()));
+}
 
+/**
+ * Basic authentication over users kept elsewhere (a gateway file's tenants, reloaded with it): `entries()` is read
+ * at each request's start and must give the same array until the users change, as the users file's accounts do.
+ */
+export function createBasicAuthenticatorOver(
+  entries: () => readonly UserEntry[],
+  origin: string,
+  namespaceLabel: string,
+  deps: Deps,
+  verifier: PasswordVerifier = new PasswordVerifier(),
+): Authenticator {
+  const prepare = usersPreparer(namespaceLabel, deps, verifier);
+  let last: { entries: readonly UserEntry[]; users: Users } | undefined;
+  return basicAuthenticator(
+    () => {
+      const now = entries();
+      if (last?.entries !== now) last = { entries: now, users: prepare(now, origin) };
+      return last.users;
+    },
+    verifier,
+    () => Promise.resolve(),
+  );
+}
+
+/** Turns entries into accounts and decoys, saying in the log what looks wrong with them. */
+function usersPreparer(namespaceLabel: string, deps: Deps, verifier: PasswordVerifier) {
+  const logger = deps.logger.child({ auth: 'basic' });
+  const costs = registered(deps.registry, 'promgate_users_bcrypt_costs', (registers) => new Gauge({
+    name: 'promgate_users_bcrypt_costs',
+    help: 'Different bcrypt costs among the users file\'s hashes: above 1, refusal times tell costlier users apart.',
+    registers,
+  }));
+  const prepare = (entries: readonly UserEntry[], origin: string): Users => {
+    for (const user of entries) {
+      if (user.namespaces.length === 0 && Object.keys(user.labels).length === 0 && user.tenantIds === undefined && user.passthrough !== true) {
+        logger.warn(`${user.where}: ${user.username} has no namespace, no labels and no tenant, so gets 403`);
+      }
+    }
+    const decoys = verifier.decoysFor(entries.map((user) => user.password));
+    costs.set(decoys?.costs ?? 0);
+    if (decoys !== undefined && decoys.costs > 1) {
+      logger.warn(
+        `${origin}: its bcrypt hashes have ${decoys.costs} different costs: refusing a wrong password takes longer for the users with costlier hashes, which tells an attacker who they are; rehash them at one cost (promgate hash-password --cost N)`,
+      );
+    }
+    return { accounts: indexAccounts(entries, namespaceLabel), decoys };
+  };
+  return Object.assign(prepare, { logger });
+}
+
+/** The authenticator itself, over whatever keeps the users current. */
+function basicAuthenticator(current: () => Users, verifier: PasswordVerifier, closeUsers: () => Promise<void>): Authenticator {
   const authenticate = (request: RequestView): AuthOutcome | Promise<AuthOutcome> => {
     const raw = request.header('authorization');
     if (raw === undefined || raw.trim() === '') return absent('no credentials', BASIC_CHALLENGE);
@@ -87,7 +125,7 @@ export async function createBasicAuthenticator(
     const credentials = readBasicCredentials(raw);
     if (!credentials) return refuse(401, 'malformed Basic credentials');
     const { user, password } = credentials;
-    const { accounts: byName, decoys } = users.current();
+    const { accounts: byName, decoys } = current();
     const accounts = byName.get(user) ?? [];
     // The cheap checks (plain passwords, remembered bcrypt answers) answer without a promise, in file order,
     // until an entry needs bcrypt: from there on, the slow path keeps the order.
@@ -116,14 +154,20 @@ export async function createBasicAuthenticator(
     return refuse(401, `wrong password for ${JSON.stringify(user)}`);
   };
 
-  return ok({ authenticate, close: () => Promise.all([users.close(), verifier.close()]).then(() => undefined) });
+  return { authenticate, close: () => Promise.all([closeUsers(), verifier.close()]).then(() => undefined) };
 }
 
 function indexAccounts(entries: readonly UserEntry[], namespaceLabel: string): Accounts {
   const accounts = new Map<string, Account[]>();
   for (const entry of entries) {
     // Users-file names are a bounded set: they label the request metrics as they are.
-    const principal = principalOf(entry.username, entry.username, { namespaces: entry.namespaces, labels: entry.labels }, namespaceLabel);
+    const grant: Grant = {
+      namespaces: entry.namespaces,
+      labels: entry.labels,
+      ...(entry.tenantIds !== undefined && entry.tenantIds.length > 0 && { tenantId: joinTenants(entry.tenantIds) }),
+      ...(entry.passthrough === true && { passthrough: true }),
+    };
+    const principal = principalOf(entry.username, entry.username, grant, namespaceLabel);
     const list = accounts.get(entry.username) ?? [];
     list.push(Object.freeze({ password: entry.password, principal }));
     accounts.set(entry.username, list);
@@ -154,7 +198,7 @@ export function readBasicCredentials(header: string): { user: string; password: 
 
 function admit(user: string, account: Account): AuthOutcome {
   if (account.principal) return { ok: true, principal: account.principal };
-  return refuse(403, `${JSON.stringify(user)} has no namespace and no labels`);
+  return refuse(403, `${JSON.stringify(user)} has no namespace, no labels and no tenant`);
 }
 
 /** Nothing was checked: too many bcrypt runs were waiting already. The caller may try again shortly. */

@@ -5,14 +5,14 @@ import type { Grant, Principal } from './types.js';
 export type { Grant };
 
 /**
- * The principal a grant makes, or undefined when it allows nothing (the caller answers 403): no matchers and no
- * tenant id. Frozen, as principals are shared by every request of a credential.
+ * The principal a grant makes, or undefined when it allows nothing (the caller answers 403): no matchers, no
+ * tenant id, and not a passthrough tenant. Frozen, as principals are shared by every request of a credential.
  */
 export function principalOf(user: string, metricsUser: string, grant: Grant, namespaceLabel: string): Principal | undefined {
   const matchers = tenantMatchers(grant, namespaceLabel);
   // A grant of namespaces or labels that cannot be met allows nothing, even beside a tenant id.
   const confined = grant.namespaces.length > 0 || Object.keys(grant.labels).length > 0;
-  if (matchers.length === 0 && (confined || grant.tenantId === undefined)) return undefined;
+  if (matchers.length === 0 && (confined || (grant.tenantId === undefined && grant.passthrough !== true))) return undefined;
   return Object.freeze({
     user,
     metricsUser,

@@ -5,8 +5,10 @@ import type { Matcher } from 'promql-parser-wasm';
 export interface Grant {
   readonly namespaces: readonly string[];
   readonly labels: Readonly<Record<string, readonly string[]>>;
-  /** Sent upstream as X-Scope-OrgID (Cortex/Mimir tenancy). */
+  /** Sent upstream as X-Scope-OrgID (Cortex/Mimir tenancy); `a|b` when promgate grants several (see tenant.ts). */
   readonly tenantId?: string;
+  /** auth-gateway's passthrough tenant: the client's own X-Scope-OrgID is sent, checked (see `passedThrough`). */
+  readonly passthrough?: true;
 }
 
 /** Who the caller is and what they may see, derived from their credentials. */

@@ -2,6 +2,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import { isLabelName } from '../labels.js';
 import { parseStoredPassword, type StoredPassword } from './password.js';
 import { err, ok, type Result } from '../result.js';
+import { isTenantId, TENANT_ID_RULE } from '../tenant.js';
 
 /** One entry of the users file. A username may have several entries, told apart by their passwords. */
 export interface UserEntry {
@@ -11,6 +12,10 @@ export interface UserEntry {
   readonly namespaces: readonly string[];
   /** Each label's allowed values; a single string in the file becomes a list of one. */
   readonly labels: Readonly<Record<string, readonly string[]>>;
+  /** The tenants sent as X-Scope-OrgID (the `tenant` field, or a gateway file's tenant ids). */
+  readonly tenantIds?: readonly string[];
+  /** A gateway file's passthrough tenant: the client's own X-Scope-OrgID is sent. */
+  readonly passthrough?: boolean;
   /** Where the entry starts, e.g. `authn.yaml:7 users[2]`, for log lines about it. */
   readonly where: string;
 }
@@ -24,10 +29,11 @@ export interface UsersFile {
 // Expanding aliases is how "billion laughs" files blow up. yaml counts uses of an anchor weighted by the aliases
 // inside it; this bound leaves room for hundreds of users sharing a `<<: *base` and none for exponential nesting.
 const MAX_ALIAS_COUNT = 10_000;
-const USER_FIELDS = new Set(['username', 'password', 'namespace', 'namespaces', 'labels']);
+const USER_FIELDS = new Set(['username', 'password', 'namespace', 'namespaces', 'labels', 'tenant']);
 
 /**
- * Parses k8spin's users file: `users: [{username, password, namespace, namespaces, labels}]`.
+ * Parses k8spin's users file: `users: [{username, password, namespace, namespaces, labels}]`, and promgate's
+ * optional `tenant` (sent as X-Scope-OrgID under `--enforce header` or `both`).
  * Like k8spin (Go's YAML decoder), unknown fields are ignored and unquoted numbers or booleans are taken as
  * written (`password: 0123` is "0123"). Stricter than k8spin where leniency would widen access or let anyone
  * in: a user needs a username and a password, and no value may be empty. A schema error reads
@@ -110,12 +116,17 @@ class UsersFileReader {
     if (!password.ok) throw this.fail(fields.get('password')!.value, `${path}.password`, password.error);
     const namespace = this.optionalString(fields.get('namespace'), `${path}.namespace`);
     const namespaces = this.stringList(fields.get('namespaces'), `${path}.namespaces`) ?? [];
+    const tenant = this.optionalString(fields.get('tenant'), `${path}.tenant`);
+    if (tenant !== undefined && !isTenantId(tenant)) {
+      throw this.fail(fields.get('tenant')!.value, `${path}.tenant`, `${JSON.stringify(tenant)} is not a tenant id Cortex accepts: ${TENANT_ID_RULE}`);
+    }
     return {
       username,
       password: password.value,
       // Go's decoder leaves `namespace: ""` at its zero value, which k8spin reads as "no namespace".
       namespaces: namespace ? [namespace, ...namespaces] : namespaces,
       labels: this.labels(fields.get('labels'), `${path}.labels`),
+      ...(tenant !== undefined && { tenantIds: [tenant] }),
       where: `${this.file}:${this.lineOf(node)} ${path}`,
     };
   }

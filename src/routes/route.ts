@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/types.js';
+import type { Enforcement } from '../enforce/isolation.js';
 import type { EnforcedCache, ParamsError } from '../enforce/params.js';
 import type { ErrorType } from '../http/errors.js';
 import type { Param } from '../http/form.js';
@@ -17,6 +18,8 @@ export type BodyPolicy = 'none' | 'form' | 'raw' | 'json';
 /** What a handler is given: who asks, and what they asked, decoded. */
 export interface RouteRequest {
   readonly principal: Principal;
+  /** The canonical request path, as the client sent it (still percent-encoded). */
+  readonly path: string;
   /** The parameters of the URL and of a form body together, decoded, in the order sent. */
   readonly params: readonly Param[];
   /** The route's `<name>` path segments, in order, still percent-encoded as sent. */
@@ -64,6 +67,12 @@ export interface Route {
   /** Whether its answers can hold series data: such a route is never served without authentication. */
   readonly readsSeries: boolean;
   readonly handler: Handler;
+  /** Gateway mode: the route matches every path below its own (whole segments), not only its own. */
+  readonly prefix?: boolean;
+  /** How the route's upstream keeps tenants apart; unset: the gateway's one `enforcement` (k8spin's --enforce). */
+  readonly enforcement?: Enforcement;
+  /** The largest body a `raw` route streams through; unset: the gateway's `maxRawBodySize`. */
+  readonly maxBodySize?: number;
 }
 
 export const stream = (call: UpstreamCall): Result<Action, Refusal> => ({ ok: true, value: { kind: 'stream', call } });

@@ -47,24 +47,43 @@ export interface RouteMatch {
 
 const PARAMETER = /^<[a-z]+>$/;
 
-/** Finds routes by exact path, `<name>` parts matching one non-empty segment each. */
+/**
+ * Finds routes by exact path, `<name>` parts matching one non-empty segment each, then by prefix (gateway mode's
+ * routes), the longest first: a whole path, or a pattern of one, is always the longest match.
+ */
 export class RouteTable {
   // Matches of exact paths are made once: the hot path allocates nothing to find its route.
   private readonly exact = new Map<string, RouteMatch>();
   private readonly patterns: { readonly parts: readonly string[]; readonly route: Route }[] = [];
+  /** Longest first; `below` is the prefix with one trailing slash, which a path below it starts with. */
+  private readonly prefixes: { readonly below: string; readonly match: RouteMatch }[] = [];
 
   constructor(readonly routes: readonly Route[]) {
     for (const r of routes) {
       const parts = r.path.split('/');
-      if (parts.some((part) => PARAMETER.test(part))) this.patterns.push({ parts, route: r });
+      if (r.prefix === true) this.prefixes.push({ below: r.path.endsWith('/') ? r.path : `${r.path}/`, match: { route: r, segments: [] } });
+      else if (parts.some((part) => PARAMETER.test(part))) this.patterns.push({ parts, route: r });
       else this.exact.set(r.path, { route: r, segments: [] });
     }
+    this.prefixes.sort((a, b) => b.below.length - a.below.length);
   }
 
   /** The route of a canonical path (see http/target.ts). */
   find(path: string): RouteMatch | undefined {
     const exact = this.exact.get(path);
     if (exact !== undefined) return exact;
+    return this.byPattern(path) ?? this.byPrefix(path);
+  }
+
+  /** A prefix `/p` matches `/p` and what is below `/p/`; `/p/`, as Go's ServeMux has it, only what is below. */
+  private byPrefix(path: string): RouteMatch | undefined {
+    for (const { below, match } of this.prefixes) {
+      if (path.startsWith(below) || path === match.route.path) return match;
+    }
+    return undefined;
+  }
+
+  private byPattern(path: string): RouteMatch | undefined {
     if (this.patterns.length === 0) return undefined;
     const parts = path.split('/');
     for (const pattern of this.patterns) {

@@ -9,6 +9,7 @@ import { isForm, isJson, limitedBody, readBody, type BodyRefusal } from '../http
 import { sendError, type ErrorType } from '../http/errors.js';
 import { decodeForm, encodeParam, type Param } from '../http/form.js';
 import { parseTarget } from '../http/target.js';
+import { passedThrough } from '../tenant.js';
 import type { Deps } from '../observability/deps.js';
 import type { GatewayMetrics, Refusal } from '../observability/metrics.js';
 import type { Action, Route } from '../routes/route.js';
@@ -116,16 +117,18 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     const encoded = params.map(([name, value]) => encodeParam(name, value)).join('&');
     const headers = upstreamHeaders(incoming.headers, exchange.id, undefined, undefined);
     const request = { method, path: encoded ? `${path}?${encoded}` : path, headers } as const;
-    return forward(unprotectedUpstream, request, outgoing, exchange, metrics).then(() => true);
+    // A path one of the routes matches goes to that route's upstream (gateway mode), any other to the default one.
+    const upstream = exchange.match === undefined ? unprotectedUpstream : upstreamOf(exchange.match.route.upstream);
+    return forward(upstream, request, outgoing, exchange, metrics).then(() => true);
   };
 
   const authenticate: Stage = (incoming, outgoing, exchange) => {
     const outcome = authenticator.authenticate(new NodeRequestView(incoming));
     // Most credentials are checked without waiting (see Authenticator): no promise for them.
-    return outcome instanceof Promise ? outcome.then((o) => admit(outgoing, exchange, o)) : admit(outgoing, exchange, outcome);
+    return outcome instanceof Promise ? outcome.then((o) => admit(incoming, outgoing, exchange, o)) : admit(incoming, outgoing, exchange, outcome);
   };
 
-  const admit = (outgoing: ServerResponse, exchange: Exchange, outcome: AuthOutcome): boolean => {
+  const admit = (incoming: IncomingMessage, outgoing: ServerResponse, exchange: Exchange, outcome: AuthOutcome): boolean => {
     if (!outcome.ok) {
       exchange.note = outcome.reason;
       if (outcome.status === 429) {
@@ -141,7 +144,15 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     const principal = outcome.principal;
     exchange.principal = principal;
     // Nothing is ever forwarded unfiltered: a principal must be confined by what the upstream isolates by.
-    const orgId = isolation({ matchers: principal.matchers.length > 0, tenantId: principal.grant.tenantId }, enforcement);
+    let tenantId = principal.grant.tenantId;
+    if (principal.grant.passthrough === true) {
+      const sent = passedThrough(incoming.headers['x-scope-orgid'] as string | undefined, tenantId);
+      if (!sent.ok) return refuse(outgoing, exchange, 'bad_request', 400, 'bad_data', sent.error);
+      exchange.note = `passthrough tenant: the client's X-Scope-OrgID ${sent.value} forwarded`;
+      tenantId = sent.value;
+    }
+    // Each route says how its upstream keeps tenants apart; k8spin mode's routes leave it to --enforce.
+    const orgId = isolation({ matchers: principal.matchers.length > 0, tenantId }, exchange.match?.route.enforcement ?? enforcement);
     if (!orgId.ok) {
       exchange.note = orgId.error;
       return refuse(outgoing, exchange, 'forbidden', 403, 'forbidden', `access denied: ${orgId.error}`);
@@ -206,6 +217,7 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     const principal = exchange.principal!;
     const decided = route.handler({
       principal,
+      path: exchange.target!.path,
       params: exchange.params!,
       segments,
       ...(exchange.json !== undefined && { json: exchange.json }),
@@ -230,7 +242,7 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     exchange.enforced = params;
     let request: UpstreamRequest;
     if (route.body === 'raw' && WITH_BODY.has(incoming.method!)) {
-      const body = limitedBody(incoming, maxRawBodySize);
+      const body = limitedBody(incoming, route.maxBodySize ?? maxRawBodySize);
       if (!body.ok) {
         refuseBody(outgoing, exchange, body.error);
         return Promise.resolve();

@@ -32,7 +32,7 @@ export function decide(
 ): Result<Action, Refusal> {
   const match = TABLE.find(path);
   assert.ok(match, `no route for ${path}`);
-  return match.route.handler({ principal: principalWith(matchers), params, segments: match.segments, cache });
+  return match.route.handler({ principal: principalWith(matchers), path, params, segments: match.segments, cache });
 }
 
 /** The upstream call a streamed request makes. */
