@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
-import { Pool, type Dispatcher } from 'undici';
+import { isIP } from 'node:net';
+import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
 
 export interface UpstreamRequest {
   readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
@@ -29,6 +31,21 @@ export interface UpstreamConfig {
   /** How long to wait for the answer's headers, and for each pause between its chunks. */
   readonly timeoutMs: number;
   readonly sign?: RequestSigner;
+  /** TLS settings for an https URL (the default: the system's CAs, no client certificate). */
+  readonly tls?: UpstreamTls;
+}
+
+/** How promgate speaks TLS to an upstream: Prometheus's tls_config, with the files' contents. */
+export interface UpstreamTls {
+  /** PEM CAs the upstream's certificate is verified against, instead of the system's. */
+  readonly ca?: string;
+  /** PEM client certificate and key promgate presents (mTLS). */
+  readonly cert?: string;
+  readonly key?: string;
+  /** The name the upstream's certificate must carry, and the SNI sent; default: the URL's host. */
+  readonly serverName?: string;
+  /** Takes any certificate the upstream shows: for tests only, as anyone in between could read the traffic. */
+  readonly insecureSkipVerify?: boolean;
 }
 
 export interface Upstream {
@@ -48,7 +65,7 @@ export function createUpstream(config: UpstreamConfig): Upstream {
   const pool = new Pool(url.origin, {
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
-    connect: { timeout: Math.min(timeoutMs, 10_000) },
+    connect: connector(url, { timeout: Math.min(timeoutMs, 10_000), ...(config.tls !== undefined && connectTls(config.tls)) }),
   });
   // http://mimir/prometheus → every path goes below /prometheus.
   const prefix = url.pathname.replace(/\/+$/, '');
@@ -73,5 +90,39 @@ export function createUpstream(config: UpstreamConfig): Upstream {
     request: (req) => pool.request(finalRequest(req)),
     dispatch: (req, handler) => void pool.dispatch(finalRequest(req), handler),
     close: () => pool.close(),
+  };
+}
+
+/**
+ * undici's connector, keeping the TLS alert an https upstream sends after the handshake (a TLS 1.3 server refuses
+ * a client certificate only then): undici would report the end of the connection that follows it ("other side
+ * closed") rather than the alert that says why. Ending the socket at the alert leaves the alert as its error.
+ */
+function connector(url: URL, options: buildConnector.BuildOptions): buildConnector.BuildOptions | buildConnector.connector {
+  if (url.protocol !== 'https:') return options;
+  const connect = buildConnector(options);
+  return (target, callback) =>
+    connect(target, (error, socket) => {
+      if (error !== null) return callback(error, null);
+      socket!.prependListener('error', (e: NodeJS.ErrnoException) => {
+        if (e.code?.startsWith('ERR_SSL_') === true) socket!.destroy();
+      });
+      callback(null, socket!);
+    });
+}
+
+/** undici's connect options for TLS settings. */
+function connectTls(tls: UpstreamTls): ConnectionOptions {
+  const name = tls.serverName;
+  return {
+    ...(tls.ca !== undefined && { ca: tls.ca }),
+    ...(tls.cert !== undefined && { cert: tls.cert }),
+    ...(tls.key !== undefined && { key: tls.key }),
+    rejectUnauthorized: tls.insecureSkipVerify !== true,
+    // The certificate is checked against the configured name; SNI carries it unless it is an address (SNI cannot).
+    ...(name !== undefined && {
+      checkServerIdentity: (_host: string, certificate) => checkServerIdentity(name, certificate),
+      ...(isIP(name) === 0 && { servername: name }),
+    }),
   };
 }

@@ -5,6 +5,13 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmS
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
+
+/** Prometheus serving TLS: the text of its --web.config.file, and the files a client reaches it with. */
+export interface PromTls {
+  readonly webConfig: string;
+  readonly client: { readonly ca: string; readonly cert?: string; readonly key?: string };
+}
 
 export interface PromServer {
   readonly url: string;
@@ -51,7 +58,7 @@ export async function freePorts(count: number): Promise<number[]> {
  */
 export async function startPrometheus(
   openMetrics: string,
-  opts: { port?: number; dataDir?: string; config?: string } = {},
+  opts: { port?: number; dataDir?: string; config?: string; tls?: PromTls } = {},
 ): Promise<PromServer> {
   ensurePrometheusInstalled();
   const blocks = blocksFor(openMetrics);
@@ -65,16 +72,24 @@ export async function startPrometheus(
   const port = opts.port ?? (await freePort());
   const logFile = join(dir, 'prometheus.log');
   const log = openSync(logFile, 'w');
+  const webConfig = join(dir, 'web.yml');
+  if (opts.tls !== undefined) writeFileSync(webConfig, opts.tls.webConfig);
   const child = spawn('prometheus', [
     `--config.file=${config}`,
     `--storage.tsdb.path=${tsdb}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--storage.tsdb.retention.time=100y',
+    ...(opts.tls === undefined ? [] : [`--web.config.file=${webConfig}`]),
   ], { stdio: ['ignore', log, log] });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
   const server: PromServer = { url, dataDir: dir, stop: () => stopChild(child, opts.dataDir ? undefined : dir) };
+  const client = opts.tls?.client;
+  const dispatcher = client && new Agent({ connect: {
+    ca: readFileSync(client.ca),
+    ...(client.cert !== undefined && client.key !== undefined && { cert: readFileSync(client.cert), key: readFileSync(client.key) }),
+  } });
   try {
-    await waitReady(url, child);
+    await waitReady(url, child, dispatcher).finally(() => dispatcher?.close());
   } catch (e) {
     await server.stop();
     throw new Error(`${(e as Error).message}\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
@@ -95,11 +110,11 @@ function blocksFor(openMetrics: string): string {
   return join(dir, 'blocks');
 }
 
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
+async function waitReady(url: string, child: ChildProcess, dispatcher?: Dispatcher): Promise<void> {
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`prometheus exited with status ${child.exitCode}`);
     try {
-      const res = await fetch(`${url}/-/ready`);
+      const res = await (dispatcher === undefined ? fetch(`${url}/-/ready`) : undiciFetch(`${url}/-/ready`, { dispatcher }));
       if (res.ok) return;
     } catch {
       // not listening yet
