@@ -43,7 +43,12 @@ export type Action =
   /** The call goes upstream and the answer streams back untouched. */
   | { readonly kind: 'stream'; readonly call: UpstreamCall }
   /** promgate reads the upstream's answers itself and sends the JSON answer `run` makes of them. */
-  | { readonly kind: 'answer'; readonly run: (client: JsonClient) => Promise<JsonAnswer> };
+  | { readonly kind: 'answer'; readonly run: (client: JsonClient) => Promise<JsonAnswer> }
+  /**
+   * promgate reads the upstream first (a silence before it is changed or deleted), then refuses, or sends the call
+   * `check` decides on, whose answer streams back as a `stream` call's does.
+   */
+  | { readonly kind: 'checked'; readonly check: (client: JsonClient) => Promise<Result<UpstreamCall, Refusal>> };
 
 /** A refusal by promgate itself, in Prometheus's error shape. */
 export interface Refusal {

@@ -16,7 +16,7 @@ import { createGatewayMetrics } from '../observability/metrics.js';
 import { stream, type Action, type Handler, type Refusal, type Route } from '../routes/route.js';
 import { RouteTable } from '../routes/table.js';
 import type { Result } from '../result.js';
-import { filterAnswer, type DataFilter } from '../upstream/json.js';
+import { filterAnswer, type DataFilter, type Envelope } from '../upstream/json.js';
 import { createUpstream, type RequestSigner, type Upstream } from '../upstream/upstream.js';
 import { createApp, type AppOptions } from './app.js';
 import { listen, portOf } from './listen.js';
@@ -50,8 +50,25 @@ const evens: DataFilter = (data) =>
   Array.isArray(data) ? { ok: true, value: data.filter((n) => typeof n === 'number' && n % 2 === 0) } : { ok: false, error: 'data is not a list' };
 
 const answering =
-  (path: string, filter: DataFilter): Handler =>
-  () => ({ ok: true, value: { kind: 'answer', run: async (client) => filterAnswer(await client.get(path, 'match%5B%5D=up'), filter) } });
+  (path: string, filter: DataFilter, envelope?: Envelope): Handler =>
+  () => ({ ok: true, value: { kind: 'answer', run: async (client) => filterAnswer(await client.get(path, 'match%5B%5D=up'), filter, envelope) } });
+
+/** Reads `/api/v1/owner/<id>` first (the id from the path or the JSON body); the call goes on only when alice owns it. */
+const ownerChecked: Handler = ({ segments, json }) => {
+  const id = segments[0] ?? (json as { id?: string }).id;
+  return {
+    ok: true,
+    value: {
+      kind: 'checked',
+      check: async (client) => {
+        const read = await client.get(`/api/v1/owner/${id}`, '');
+        if (read.status === 404) return { ok: false, error: { status: 404, errorType: 'not_found', message: `nothing named ${id}` } };
+        if ((read.body as { owner?: unknown } | null)?.owner !== 'alice') return { ok: false, error: { status: 403, errorType: 'forbidden', message: 'not yours' } };
+        return { ok: true, value: { path: `/api/v1/thing/${id}`, params: 'checked=1' } };
+      },
+    },
+  };
+};
 
 /** What the handlers were given, by route. */
 const given = new Map<string, unknown>();
@@ -77,6 +94,9 @@ const ROUTES: Route[] = [
   ),
   route('/api/v1/write', ['POST'], 'raw', 'scripted', () => stream({ path: '/api/v1/push', params: 'tenant=a' })),
   route('/api/v1/filtered', ['GET'], 'none', 'scripted', answering('/api/v1/upstream-list', evens)),
+  route('/api/v2/filtered-bare', ['GET'], 'none', 'scripted', answering('/api/v2/upstream-list', evens, 'bare')),
+  route('/api/v2/thing/<id>', ['GET', 'DELETE'], 'none', 'scripted', ownerChecked),
+  route('/api/v2/things', ['POST'], 'json', 'scripted', ownerChecked),
   route('/api/v1/signed', ['POST'], 'json', 'signed', () => stream({ path: '/api/v1/signed', params: 'x=1' })),
   route('/api/v1/signed-answer', ['GET'], 'none', 'signed', answering('/api/v1/list', evens)),
   route('/api/v1/plain', ['GET'], 'none', 'recording', () => stream({ path: '/api/v1/plain', params: '' })),
@@ -415,6 +435,59 @@ describe('createApp', () => {
       const answer = await send('GET', '/api/v1/filtered');
       assert.equal(answer.status, 502);
       assert.deepEqual(jsonOf(answer), { status: 'error', errorType: 'unavailable', error: 'data is not a list' });
+    });
+  });
+
+  describe('the answer action with filterAnswer, bare (Alertmanager v2)', () => {
+    it('filters the answer itself, not a data field', async () => {
+      scripted.answer = { status: 200, body: JSON.stringify([1, 2, 3, 4]) };
+      const answer = await send('GET', '/api/v2/filtered-bare');
+      assert.equal(answer.status, 200);
+      assert.deepEqual(jsonOf(answer), [2, 4]);
+      assert.equal(scripted.received[0]!.url, '/api/v2/upstream-list?match%5B%5D=up');
+    });
+
+    it('answers 502 to a 200 answer it cannot filter, and passes an empty 404 on as null', async () => {
+      scripted.answer = { status: 200, body: JSON.stringify({ status: 'success', data: [2] }) };
+      assert.equal((await send('GET', '/api/v2/filtered-bare')).status, 502);
+      scripted.answer = { status: 404, body: '' };
+      const missing = await send('GET', '/api/v2/filtered-bare');
+      assert.equal(missing.status, 404);
+      assert.equal(jsonOf(missing), null);
+    });
+  });
+
+  describe('the checked action', () => {
+    it('reads the upstream, then sends the call it decided on with the client’s method, and streams its answer', async () => {
+      scripted.answer = { status: 200, body: JSON.stringify({ owner: 'alice' }) };
+      const answer = await send('DELETE', '/api/v2/thing/x1');
+      assert.equal(answer.status, 200);
+      assert.deepEqual(jsonOf(answer), { owner: 'alice' });
+      assert.deepEqual(scripted.received.map((r) => `${r.method} ${r.url}`), ['GET /api/v1/owner/x1', 'DELETE /api/v1/thing/x1?checked=1']);
+    });
+
+    it('sends the client’s JSON body with the call (POST)', async () => {
+      scripted.answer = { status: 200, body: JSON.stringify({ owner: 'alice' }) };
+      const answer = await send('POST', '/api/v2/things', { 'content-type': 'application/json' }, '{"id": "x1"}');
+      assert.equal(answer.status, 200);
+      assert.deepEqual(scripted.received.map((r) => `${r.method} ${r.url} ${r.body.toString()}`), ['GET /api/v1/owner/x1 ', 'POST /api/v1/thing/x1?checked=1 {"id":"x1"}']);
+    });
+
+    it('answers its refusal, sending nothing more upstream', async () => {
+      scripted.answer = { status: 200, body: JSON.stringify({ owner: 'bob' }) };
+      const refused = await send('DELETE', '/api/v2/thing/x1');
+      assert.equal(refused.status, 403);
+      assert.deepEqual(jsonOf(refused), { status: 'error', errorType: 'forbidden', error: 'not yours' });
+      scripted.answer = { status: 404, body: '' };
+      assert.equal((await send('GET', '/api/v2/thing/x2')).status, 404);
+      assert.deepEqual(scripted.received.map((r) => `${r.method} ${r.url}`), ['GET /api/v1/owner/x1', 'GET /api/v1/owner/x2']);
+    });
+
+    it('answers 502 when the read is no JSON, sending nothing more upstream', async () => {
+      scripted.answer = { status: 200, body: 'not json' };
+      const answer = await send('DELETE', '/api/v2/thing/x1');
+      assert.equal(answer.status, 502);
+      assert.equal(scripted.received.length, 1);
     });
   });
 

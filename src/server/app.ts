@@ -12,12 +12,12 @@ import { parseTarget } from '../http/target.js';
 import { passedThrough } from '../tenant.js';
 import type { Deps } from '../observability/deps.js';
 import type { GatewayMetrics, Refusal } from '../observability/metrics.js';
-import type { Action, Route } from '../routes/route.js';
+import type { Action, Refusal as RouteRefusal, Route } from '../routes/route.js';
 import type { RouteTable } from '../routes/table.js';
 import { answerUpstreamFailure } from '../upstream/failure.js';
 import { forward } from '../upstream/forward.js';
 import { upstreamHeaders } from '../upstream/headers.js';
-import { BadUpstream, jsonClient, type JsonAnswer } from '../upstream/json.js';
+import { BadUpstream, jsonClient, type JsonAnswer, type JsonClient } from '../upstream/json.js';
 import type { Upstream, UpstreamRequest } from '../upstream/upstream.js';
 import type { Exchange } from './exchange.js';
 import { beginExchange, endExchange } from './observe.js';
@@ -223,12 +223,12 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
       ...(exchange.json !== undefined && { json: exchange.json }),
       cache,
     });
-    if (!decided.ok) {
-      const { status, errorType, message } = decided.error;
-      return refuse(outgoing, exchange, REFUSAL_BY_STATUS[status] ?? 'internal', status, errorType, message);
-    }
+    if (!decided.ok) return refuseRoute(outgoing, exchange, decided.error);
     return execute(decided.value, route, incoming, outgoing, exchange).then(() => true);
   };
+
+  const refuseRoute = (outgoing: ServerResponse, exchange: Exchange, refusal: RouteRefusal): true =>
+    refuse(outgoing, exchange, REFUSAL_BY_STATUS[refusal.status] ?? 'internal', refusal.status, refusal.errorType, refusal.message);
 
   /** Carries out what the handler decided, against the route's upstream (not async: a stream needs no extra turn). */
   const execute = (action: Action, route: Route, incoming: IncomingMessage, outgoing: ServerResponse, exchange: Exchange): Promise<void> => {
@@ -236,7 +236,17 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     const tenantId = exchange.orgId;
     if (action.kind === 'answer') {
       const headers = upstreamHeaders(incoming.headers, exchange.id, tenantId, undefined);
-      return answer(action, upstream, headers, outgoing, exchange);
+      return readUpstream(action.run, upstream, headers, outgoing, exchange).then((made) => {
+        if (made !== undefined) exchange.bytes = sendJson(outgoing, made);
+      });
+    }
+    if (action.kind === 'checked') {
+      const headers = upstreamHeaders(incoming.headers, exchange.id, tenantId, undefined);
+      return readUpstream(action.check, upstream, headers, outgoing, exchange).then((decided) => {
+        if (decided === undefined) return undefined;
+        if (!decided.ok) return void refuseRoute(outgoing, exchange, decided.error);
+        return execute({ kind: 'stream', call: decided.value }, route, incoming, outgoing, exchange);
+      });
     }
     const { path, params } = action.call;
     exchange.enforced = params;
@@ -263,33 +273,32 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     return forward(upstream, request, outgoing, exchange, metrics);
   };
 
-  const answer = async (
-    action: Extract<Action, { kind: 'answer' }>,
+  /** What `run` makes of the upstream's JSON answers; undefined once a failure to read them has been answered. */
+  const readUpstream = async <T>(
+    run: (client: JsonClient) => Promise<T>,
     upstream: Upstream,
     headers: Record<string, string>,
     outgoing: ServerResponse,
     exchange: Exchange,
-  ): Promise<void> => {
+  ): Promise<T | undefined> => {
     const asked = performance.now();
-    let made: JsonAnswer;
     try {
-      made = await action.run(jsonClient(upstream, headers));
+      return await run(jsonClient(upstream, headers));
     } catch (error) {
       exchange.note = (error as Error).message;
       if (error instanceof BadUpstream) {
         metrics.upstreamError('interrupted');
         exchange.bytes = sendError(outgoing, 502, 'unavailable', error.message);
-        return;
+        return undefined;
       }
       const answered = answerUpstreamFailure(outgoing, error);
       if (answered.failure !== undefined) metrics.upstreamError(answered.failure);
       exchange.bytes = answered.bytes;
-      return;
+      return undefined;
     } finally {
       // Every way out, an upstream error passed on included.
       exchange.upstreamMs = performance.now() - asked;
     }
-    exchange.bytes = sendJson(outgoing, made);
   };
 
   const stages: readonly Stage[] = [canonicalPath, unprotectedEndpoints, authenticate, method, parameters, handle];

@@ -40,6 +40,8 @@ export function jsonClient(upstream: Upstream, headers: Record<string, string>):
         }
         chunks.push(chunk);
       }
+      // An empty body (Alertmanager's 404 for an unknown silence) is read as null: there is nothing in it to pass.
+      if (size === 0) return { status: answer.statusCode, body: null };
       try {
         return { status: answer.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
       } catch {
@@ -53,17 +55,24 @@ export function jsonClient(upstream: Upstream, headers: Record<string, string>):
 export type DataFilter = (data: unknown) => { ok: true; value: unknown } | { ok: false; error: string };
 
 /**
- * The one wrapper for answers promgate filters: a non-2xx answer (a refused query, an overloaded server) holds
- * no data and passes unchanged; a 2xx one must be `{"status":"success","data":...}`, and only what the filter
- * keeps of its data is sent on. Anything else is a bad upstream: nothing unfiltered gets through.
+ * How an API wraps its data: Prometheus's `{"status":"success","data":...}`, or not at all (Alertmanager's v2 API,
+ * whose answer is the data itself).
  */
-export function filterAnswer(answer: JsonAnswer, filter: DataFilter): JsonAnswer {
+export type Envelope = 'prometheus' | 'bare';
+
+/**
+ * The one wrapper for answers promgate filters: a non-2xx answer (a refused query, an overloaded server) holds
+ * no data and passes unchanged; a 2xx one must be `{"status":"success","data":...}` (or, bare, the data), and only
+ * what the filter keeps of its data is sent on. Anything else is a bad upstream: nothing unfiltered gets through.
+ */
+export function filterAnswer(answer: JsonAnswer, filter: DataFilter, envelope: Envelope = 'prometheus'): JsonAnswer {
   if (answer.status < 200 || answer.status > 299) return answer;
   const body = answer.body;
-  if (typeof body !== 'object' || body === null || (body as { status?: unknown }).status !== 'success' || !('data' in body)) {
+  const wrapped = envelope === 'prometheus';
+  if (wrapped && (typeof body !== 'object' || body === null || (body as { status?: unknown }).status !== 'success' || !('data' in body))) {
     throw new BadUpstream(`the upstream answered ${answer.status} without a successful Prometheus API answer`);
   }
-  const filtered = filter((body as { data: unknown }).data);
+  const filtered = filter(wrapped ? (body as { data: unknown }).data : body);
   if (!filtered.ok) throw new BadUpstream(filtered.error);
-  return { status: answer.status, body: { status: 'success', data: filtered.value } };
+  return { status: answer.status, body: wrapped ? { status: 'success', data: filtered.value } : filtered.value };
 }
