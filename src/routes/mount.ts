@@ -20,6 +20,11 @@ export function mountedAt(prefix: string, route: Route, changes: Partial<Pick<Ro
         return { ok: true, value: { kind: 'stream', call: moved(action.call) } };
       case 'answer':
         return { ok: true, value: { kind: 'answer', run: (client) => action.run(below(client)) } };
+      case 'checked':
+        return { ok: true, value: { kind: 'checked', check: async (client) => {
+          const checked = await action.check(below(client));
+          return checked.ok ? { ok: true, value: moved(checked.value) } : checked;
+        } } };
     }
   };
   return { ...route, ...changes, path: prefix + route.path, handler };

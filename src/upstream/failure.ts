@@ -4,9 +4,13 @@ import { BodyTooLarge } from '../http/body.js';
 import { sendError } from '../http/errors.js';
 import type { UpstreamFailure } from '../observability/metrics.js';
 
+/** A bound of promgate's own on an upstream exchange ran out (a component's whole-exchange or write timeout). */
+export class UpstreamTimeout extends Error {}
+
 /** What went wrong when the upstream gave no (complete) answer. */
 export function upstreamFailure(error: unknown): UpstreamFailure {
   if (
+    error instanceof UpstreamTimeout ||
     error instanceof errors.HeadersTimeoutError ||
     error instanceof errors.BodyTimeoutError ||
     error instanceof errors.ConnectTimeoutError

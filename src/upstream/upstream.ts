@@ -31,6 +31,13 @@ export interface UpstreamConfig {
   /** How long to wait for the answer's headers, and for each pause between its chunks. */
   readonly timeoutMs: number;
   readonly sign?: RequestSigner;
+  /** Gateway mode's finer timeouts: connecting (a TLS handshake included), and waiting for the answer's headers. */
+  readonly connectTimeoutMs?: number;
+  readonly headersTimeoutMs?: number;
+  /** How long an idle pooled connection is kept; unset: undici's default. */
+  readonly keepAliveTimeoutMs?: number;
+  /** The Host header, where `url` names one address of the host rather than the host (DNS round-robin). */
+  readonly host?: string;
   /** TLS settings for an https URL (the default: the system's CAs, no client certificate). */
   readonly tls?: UpstreamTls;
 }
@@ -61,11 +68,12 @@ export interface Upstream {
  * where the prefix, promgate's own credentials and a signature are added.
  */
 export function createUpstream(config: UpstreamConfig): Upstream {
-  const { url, timeoutMs, sign } = config;
+  const { url, timeoutMs, sign, host } = config;
   const pool = new Pool(url.origin, {
-    headersTimeout: timeoutMs,
+    headersTimeout: config.headersTimeoutMs ?? timeoutMs,
     bodyTimeout: timeoutMs,
-    connect: connector(url, { timeout: Math.min(timeoutMs, 10_000), ...(config.tls !== undefined && connectTls(config.tls)) }),
+    ...(config.keepAliveTimeoutMs !== undefined && { keepAliveTimeout: config.keepAliveTimeoutMs }),
+    connect: connector(url, { timeout: config.connectTimeoutMs ?? Math.min(timeoutMs, 10_000), ...(config.tls !== undefined && connectTls(config.tls)) }),
   });
   // http://mimir/prometheus → every path goes below /prometheus.
   const prefix = url.pathname.replace(/\/+$/, '');
@@ -75,11 +83,12 @@ export function createUpstream(config: UpstreamConfig): Upstream {
       ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
       : undefined;
 
+  const own = { ...(authorization !== undefined && { authorization }), ...(host !== undefined && { host }) };
   const finalRequest = (req: UpstreamRequest): Dispatcher.DispatchOptions => {
     const request: FinalRequest = {
       method: req.method,
       path: prefix + req.path,
-      headers: authorization === undefined ? req.headers : { ...req.headers, authorization },
+      headers: authorization === undefined && host === undefined ? req.headers : { ...req.headers, ...own },
       body: req.body ?? null,
     };
     const headers = sign === undefined ? request.headers : sign(request, url.origin);
