@@ -4,7 +4,7 @@
 
 use crate::{
     decode_matchers, enforce, enforce_selector, format, matcher, parse_expr, parse_json,
-    printer::Printer, run_enforce, run_enforce_selector, ErrorKind, MatchOp, Matcher, SelectorUse,
+    printer::Printer, run_enforce, run_enforce_selector, ErrorKind, Limits, MatchOp, Matcher, SelectorUse,
     MAX_ENFORCED_BYTES,
 };
 
@@ -363,7 +363,7 @@ fn abi_outcomes() {
     let o = crate::run_format(b"foo +");
     assert_eq!((o.status, o.line, o.column), (1, 1, 6));
     assert_eq!(o.text, "1:6: parse error: unexpected end of input");
-    let o = crate::run_enforce(b"foo", &[9]);
+    let o = crate::run_enforce(b"foo", &[9], crate::Limits::NONE);
     assert_eq!((o.status, o.line, o.column), (1, 0, 0));
     let o = crate::run_parse(b"1");
     assert_eq!(o.status, 0);
@@ -489,7 +489,7 @@ fn enforcement_errors_have_their_kind_and_status() {
     let e = enforce(q.as_bytes(), &m).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TooLarge);
     let tenant = record(2, "namespace", &namespaces);
-    let o = run_enforce(q.as_bytes(), &tenant);
+    let o = run_enforce(q.as_bytes(), &tenant, Limits::NONE);
     assert_eq!((o.status, o.text.as_str(), o.line, o.column), (3, TOO_LARGE, 0, 0));
 
     let over = "a".repeat(MAX_ENFORCED_BYTES);
@@ -506,8 +506,17 @@ fn enforcement_errors_have_their_kind_and_status() {
     assert_eq!(matcher(b"", MatchOp::Equal, b"a").unwrap_err().kind(), ErrorKind::Syntax);
     assert_eq!(matcher(b"a", MatchOp::Regex, b"(").unwrap_err().kind(), ErrorKind::Syntax);
     for bad in [record(2, "namespace", "("), record(9, "namespace", "a"), vec![0, 1]] {
-        let o = run_enforce(b"a", &bad);
+        let o = run_enforce(b"a", &bad, Limits::NONE);
         assert_eq!(o.status, 1, "{}", o.text);
     }
-    assert_eq!(run_enforce(b"a", &record(0, "namespace", "a")).status, 0);
+    assert_eq!(run_enforce(b"a", &record(0, "namespace", "a"), Limits::NONE).status, 0);
+
+    // A query over a complexity limit is status 4, without a position; one under it
+    // reports its measures.
+    let limits = Limits { max_nodes: 0, max_cost: 100 };
+    let o = run_enforce(b"a+a+a+a+a+a+a+a+a+a+a", &record(0, "namespace", "a"), limits);
+    assert_eq!((o.status, o.line, o.column), (4, 0, 0), "{}", o.text);
+    let o = run_enforce(b"rate(a[5m])+a+a", &record(0, "namespace", "a"), limits);
+    assert_eq!(o.status, 0, "{}", o.text);
+    assert_eq!((o.measures.nodes, o.measures.cost, o.measures.lookback_ms), (7, 8, 300_000.0));
 }

@@ -16,6 +16,9 @@ pub enum Kind {
     TooDeep,
     /// An input, or an enforced text, past its size limit.
     TooLarge,
+    /// A query over a complexity limit (its nodes, or the type-check cost it would put on
+    /// the upstream; see `complexity`).
+    TooComplex,
 }
 
 #[derive(Clone, Debug, PartialEq)]

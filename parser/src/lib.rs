@@ -5,6 +5,7 @@
 mod arena;
 mod ast;
 mod check;
+mod complexity;
 mod enforce;
 mod error;
 mod functions;
@@ -19,6 +20,7 @@ mod token;
 
 pub use ast::{Expr, MatchOp, Matcher};
 pub use check::SelectorUse;
+pub use complexity::{Limits, Measures};
 pub use error::{Error, Kind as ErrorKind};
 
 use error::Result;
@@ -91,8 +93,15 @@ fn refuse_bad_comment(p: &parse::Parser) -> Result<()> {
 
 /// Parses and checks a PromQL expression as Prometheus's ParseExpr does.
 pub fn parse_expr(query: &[u8]) -> Result<Expr<'_>> {
+    parse_expr_within(query, 0)
+}
+
+/// `parse_expr`, refusing the query as soon as it has more than `max_nodes` nodes (0: no
+/// limit).
+fn parse_expr_within(query: &[u8], max_nodes: usize) -> Result<Expr<'_>> {
     check_size(query)?;
     let mut p = parse::Parser::new(query);
+    p.limit_nodes(max_nodes);
     let mut e = p.parse_query().map_err(|e| prefer_utf8_error(query, e))?;
     refuse_bad_comment(&p)?;
     check::check(&mut e)?;
@@ -122,9 +131,16 @@ pub fn matcher<'a>(name: &'a [u8], op: MatchOp, value: &'a [u8]) -> Result<Match
 
 /// `query` with `extra` appended to every vector selector, as canonical PromQL.
 pub fn enforce(query: &[u8], extra: &[Matcher<'_>]) -> Result<String> {
-    let mut e = parse_expr(query)?;
+    enforce_measured(query, extra, Limits::NONE).map(|(text, _)| text)
+}
+
+/// `enforce`, refusing a query over `limits`, with what the enforced query costs (see
+/// `complexity`).
+pub fn enforce_measured(query: &[u8], extra: &[Matcher<'_>], limits: Limits) -> Result<(String, Measures)> {
+    let mut e = parse_expr_within(query, limits.max_nodes)?;
     enforce::enforce_expr(&mut e, extra)?;
-    print_enforced(extra, query.len(), |p| p.expr(&e))
+    let measures = complexity::check(&e, limits)?;
+    Ok((print_enforced(extra, query.len(), |p| p.expr(&e))?, measures))
 }
 
 /// A single series selector (a `match[]` value) with `extra` appended, checked as
@@ -183,6 +199,8 @@ pub const STATUS_SYNTAX: u32 = 1;
 pub const STATUS_TOO_DEEP: u32 = 2;
 /// ABI status of an input, or an enforced text, past its size limit.
 pub const STATUS_TOO_LARGE: u32 = 3;
+/// ABI status of a query over a complexity limit.
+pub const STATUS_TOO_COMPLEX: u32 = 4;
 
 /// The ABI status of an error of `kind`.
 pub fn status_of(kind: ErrorKind) -> u32 {
@@ -190,25 +208,38 @@ pub fn status_of(kind: ErrorKind) -> u32 {
         ErrorKind::Syntax => STATUS_SYNTAX,
         ErrorKind::TooDeep => STATUS_TOO_DEEP,
         ErrorKind::TooLarge => STATUS_TOO_LARGE,
+        ErrorKind::TooComplex => STATUS_TOO_COMPLEX,
     }
 }
 
-/// The outcome of one ABI call: `STATUS_OK` with the result text, or the status of the
-/// error's kind with the rendered error and its 1-based position (0, 0 when it has none).
+/// The outcome of one ABI call: `STATUS_OK` with the result text (and, for `enforce`, the
+/// measures of the enforced query), or the status of the error's kind with the rendered
+/// error and its 1-based position (0, 0 when it has none).
 pub struct Outcome {
     pub status: u32,
     pub text: String,
     pub line: u32,
     pub column: u32,
+    pub measures: Measures,
 }
 
 impl Outcome {
     fn of(input: &[u8], r: Result<String>) -> Outcome {
+        Outcome::measured(input, r.map(|text| (text, Measures::default())))
+    }
+
+    fn measured(input: &[u8], r: Result<(String, Measures)>) -> Outcome {
         match r {
-            Ok(text) => Outcome { status: STATUS_OK, text, line: 0, column: 0 },
+            Ok((text, measures)) => Outcome { status: STATUS_OK, text, line: 0, column: 0, measures },
             Err(e) => {
                 let (line, column) = e.line_col(input).unwrap_or((0, 0));
-                Outcome { status: status_of(e.kind()), text: e.render(input), line: line as u32, column: column as u32 }
+                Outcome {
+                    status: status_of(e.kind()),
+                    text: e.render(input),
+                    line: line as u32,
+                    column: column as u32,
+                    measures: Measures::default(),
+                }
             }
         }
     }
@@ -222,9 +253,9 @@ pub fn run_parse(q: &[u8]) -> Outcome {
     Outcome::of(q, parse_json(q))
 }
 
-pub fn run_enforce(q: &[u8], m: &[u8]) -> Outcome {
+pub fn run_enforce(q: &[u8], m: &[u8], limits: Limits) -> Outcome {
     match decode_matchers(m) {
-        Ok(ms) => Outcome::of(q, enforce(q, &ms)),
+        Ok(ms) => Outcome::measured(q, enforce_measured(q, &ms, limits)),
         Err(e) => Outcome::of(b"", Err(e)),
     }
 }
@@ -238,8 +269,9 @@ pub fn run_enforce_selector(q: &[u8], m: &[u8], endpoint: SelectorUse) -> Outcom
 
 /// The WebAssembly ABI (see the parser package's contract): inputs are written by the
 /// host into buffers from `alloc`; each call returns its status (`STATUS_OK`,
-/// `STATUS_SYNTAX`, `STATUS_TOO_DEEP`, `STATUS_TOO_LARGE`) and leaves its output for
-/// `result_ptr` / `result_len` until the next call.
+/// `STATUS_SYNTAX`, `STATUS_TOO_DEEP`, `STATUS_TOO_LARGE`, `STATUS_TOO_COMPLEX`) and leaves
+/// its output for `result_ptr` / `result_len`, and `enforce`'s measures for
+/// `result_nodes` / `result_cost` / `result_lookback_ms`, until the next call.
 #[cfg(target_arch = "wasm32")]
 mod wasm {
     use super::*;
@@ -254,6 +286,7 @@ mod wasm {
     static mut SPILLED: Vec<u8> = Vec::new();
     static mut ERROR_LINE: u32 = 0;
     static mut ERROR_COLUMN: u32 = 0;
+    static mut MEASURES: Measures = Measures { nodes: 0, cost: 0, lookback_ms: 0.0 };
 
     unsafe fn slice<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
         if len == 0 {
@@ -278,6 +311,7 @@ mod wasm {
             }
             ERROR_LINE = o.line;
             ERROR_COLUMN = o.column;
+            MEASURES = o.measures;
             o.status
         })
     }
@@ -311,11 +345,23 @@ mod wasm {
         call(q_len, || run_parse(slice(q_ptr, q_len)))
     }
 
+    /// `max_nodes` and `max_cost`: the complexity limits, 0 for none (a host that passes
+    /// only the first four arguments gets 0 for both).
+    ///
     /// # Safety
     /// As for `format`.
     #[no_mangle]
-    pub unsafe extern "C" fn enforce(q_ptr: *const u8, q_len: usize, m_ptr: *const u8, m_len: usize) -> u32 {
-        call(q_len, || run_enforce(slice(q_ptr, q_len), slice(m_ptr, m_len)))
+    pub unsafe extern "C" fn enforce(
+        q_ptr: *const u8,
+        q_len: usize,
+        m_ptr: *const u8,
+        m_len: usize,
+        max_nodes: u32,
+        max_cost: f64,
+    ) -> u32 {
+        // `as` saturates: a negative or NaN cost is 0 (no limit), a huge one the largest u64.
+        let limits = Limits { max_nodes: max_nodes as usize, max_cost: max_cost as u64 };
+        call(q_len, || run_enforce(slice(q_ptr, q_len), slice(m_ptr, m_len), limits))
     }
 
     /// `federate`: 1 checks the selector as /federate does, anything else as the API endpoints do.
@@ -358,6 +404,24 @@ mod wasm {
     #[no_mangle]
     pub unsafe extern "C" fn error_column() -> u32 {
         ERROR_COLUMN
+    }
+
+    /// The nodes of the last successful `enforce`'s query (0 after any other call).
+    #[no_mangle]
+    pub unsafe extern "C" fn result_nodes() -> u32 {
+        MEASURES.nodes as u32
+    }
+
+    /// Its type-check cost, as a double (exact below 2^53).
+    #[no_mangle]
+    pub unsafe extern "C" fn result_cost() -> f64 {
+        MEASURES.cost as f64
+    }
+
+    /// Its lookback in milliseconds (infinite when it depends on the query's step or range).
+    #[no_mangle]
+    pub unsafe extern "C" fn result_lookback_ms() -> f64 {
+        MEASURES.lookback_ms
     }
 }
 

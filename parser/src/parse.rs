@@ -3,6 +3,7 @@
 //! syntax and parse-time semantic errors. Type checks follow in `check`.
 
 use crate::ast::*;
+use crate::complexity::too_many_nodes_while_parsing;
 use crate::error::{Error, Kind as ErrorKind, Result};
 use crate::functions;
 use crate::lex::{Lexer, Token};
@@ -39,6 +40,11 @@ pub struct Parser<'a> {
     input: &'a [u8],
     ahead: [Option<Token>; 2],
     depth: usize,
+    /// Nodes of Prometheus's tree made so far (see `complexity`), and how many may be made
+    /// before the query is refused (0: no limit), so that a long query over the limit
+    /// costs the parsing of its first `max_nodes` nodes only.
+    nodes: usize,
+    max_nodes: usize,
     /// Innermost last: where a syntax error is reported "in" (Prometheus's error productions).
     contexts: Vec<Context>,
 }
@@ -119,8 +125,24 @@ impl<'a> Parser<'a> {
             input,
             ahead: [None, None],
             depth: 0,
+            nodes: 0,
+            max_nodes: 0,
             contexts: Vec::with_capacity(8),
         }
+    }
+
+    /// Refuses the query as soon as it has more than `max` nodes (0: no limit).
+    pub fn limit_nodes(&mut self, max: usize) {
+        self.max_nodes = max;
+    }
+
+    /// Counts `n` nodes of Prometheus's tree.
+    fn count(&mut self, n: usize) -> Result<()> {
+        self.nodes += n;
+        if self.max_nodes > 0 && self.nodes > self.max_nodes {
+            return Err(too_many_nodes_while_parsing(self.max_nodes));
+        }
+        Ok(())
     }
 
     // ---- token access -------------------------------------------------------------
@@ -298,6 +320,7 @@ impl<'a> Parser<'a> {
                 _ => break,
             };
             self.bump();
+            self.count(1)?;
             let (return_bool, matching) = self.parse_bin_modifiers()?;
             let next_min = if t.kind == Kind::Pow { prec } else { prec + 1 };
             self.enter(t.pos)?;
@@ -457,11 +480,14 @@ impl<'a> Parser<'a> {
                 n.pos = t.pos;
                 Expr::Number(n)
             }
-            expr => Expr::Unary(Box::new(Unary {
-                op: t.kind,
-                expr,
-                pos: t.pos,
-            })),
+            expr => {
+                self.count(1)?;
+                Expr::Unary(Box::new(Unary {
+                    op: t.kind,
+                    expr,
+                    pos: t.pos,
+                }))
+            }
         })
     }
 
@@ -498,6 +524,7 @@ impl<'a> Parser<'a> {
 
     fn parse_primary(&mut self) -> Result<Expr<'a>> {
         let t = self.peek()?;
+        self.count(1)?;
         match t.kind {
             Kind::Number | Kind::Duration => Ok(Expr::Number(self.parse_number_literal()?)),
             Kind::Str => {
@@ -768,6 +795,7 @@ impl<'a> Parser<'a> {
                         "no @ modifiers allowed before range",
                     ));
                 }
+                self.count(1)?;
                 Ok(Expr::Matrix(MatrixSelector {
                     vs,
                     range: dur_from(range),
@@ -792,6 +820,7 @@ impl<'a> Parser<'a> {
                 if self.depth + height > MAX_DEPTH {
                     return Err(Error::at(bracket_pos, TOO_DEEP).with_kind(ErrorKind::TooDeep));
                 }
+                self.count(1)?;
                 Ok(Expr::Subquery(Box::new(Subquery {
                     expr: e,
                     range: dur_from(range),

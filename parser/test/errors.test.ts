@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { enforce, enforceSelector, format, parse, PromQLError, type Matcher, type PromQLErrorCode } from '../ts/index.js';
+import { enforce, enforceQuery, enforceSelector, format, parse, PromQLError, type Matcher, type PromQLErrorCode } from '../ts/index.js';
 import { encodeMatchers } from '../ts/matchers.js';
 import { MAX_INPUT_BYTES, Operation, Parser } from '../ts/runtime.js';
 import { FORTY_NAMESPACES, selectorChain } from './support/blow-up.js';
@@ -43,6 +43,9 @@ const CASES: readonly Case[] = [
   { name: 'empty matcher name', run: () => enforce('up', [{ name: '', type: '=', value: 'a' }]), code: 'syntax', message: 'invalid matcher: empty label name' },
   { name: 'malformed matcher', run: () => enforce('up', [{ name: 'a', type: '==' as never, value: 'a' }]), code: 'syntax', message: /^invalid matcher \{"name":"a","type":"=="/ },
   { name: 'selector not a selector', run: () => enforceSelector('sum(a)', NS), code: 'syntax', message: '1:4: parse error: unexpected "("' },
+  { name: 'type-check cost over the limit', run: () => enforceQuery('a+a+a+a', NS, { maxCost: 14 }), code: 'too_complex', message: /^query too complex: type-check cost 15 \(limit 14\): / },
+  { name: 'nodes over the limit once enforced', run: () => enforceQuery('absent(a)', NS, { maxNodes: 6 }), code: 'too_complex', message: 'query too complex: 7 nodes (limit 6)' },
+  { name: 'nodes over the limit, while parsing', run: () => enforceQuery('a+a+a+a', NS, { maxNodes: 2 }), code: 'too_complex', message: 'query too complex: more than 2 nodes (limit 2)' },
   { name: 'nesting, format', run: () => format(DEEP), code: 'too_deep', message: '1:257: parse error: query too deeply nested', position: { line: 1, column: 257 } },
   { name: 'nesting, parse', run: () => parse(DEEP), code: 'too_deep', message: '1:257: parse error: query too deeply nested' },
   { name: 'nesting, enforce', run: () => enforce(`${'sum('.repeat(10_000)}a${')'.repeat(10_000)}`, NS), code: 'too_deep', message: /query too deeply nested$/ },
@@ -63,7 +66,7 @@ describe('every refusal has its code', () => {
       if (typeof c.message === 'string') assert.equal(e.message, c.message);
       else assert.match(e.message, c.message);
       if (c.position !== undefined) assert.deepEqual(e.position, c.position);
-      if (c.code === 'too_large') assert.equal(e.position, undefined, 'about the whole text, not a place in it');
+      if (c.code === 'too_large' || c.code === 'too_complex') assert.equal(e.position, undefined, 'about the whole text, not a place in it');
     });
   }
 
@@ -91,7 +94,7 @@ describe('the module reports the kind as its status', () => {
     memory: WebAssembly.Memory;
     alloc(len: number): number;
     format(qPtr: number, qLen: number): number;
-    enforce(qPtr: number, qLen: number, mPtr: number, mLen: number): number;
+    enforce(qPtr: number, qLen: number, mPtr: number, mLen: number, maxNodes?: number, maxCost?: number): number;
     result_len(): number;
   }
   const module = new WebAssembly.Module(readFileSync(new URL('../promql_parser.wasm', import.meta.url)));
@@ -113,6 +116,14 @@ describe('the module reports the kind as its status', () => {
   ] as const) {
     test(`${status}: ${name}`, () => assert.equal(call(query), status));
   }
+  test('4: too complex', () => {
+    const query = utf8('a+a+a');
+    const ptr = exports.alloc(query.length);
+    new Uint8Array(exports.memory.buffer).set(query, ptr);
+    assert.equal(exports.enforce(ptr, query.length, ptr + query.length, 0, 0, 7), 4);
+    assert.equal(exports.enforce(ptr, query.length, ptr + query.length, 0, 4, 0), 4);
+    assert.equal(exports.enforce(ptr, query.length, ptr + query.length, 0, 5, 9), 0);
+  });
   test('3: too large once enforced', () => {
     assert.equal(call(utf8(selectorChain(128 * 1024)), encodeMatchers(FORTY_NAMESPACES)), 3);
     assert.equal(exports.result_len(), TOO_LARGE_ENFORCED.length);
@@ -122,11 +133,12 @@ describe('the module reports the kind as its status', () => {
 describe('internal: a failure inside the module', () => {
   // A stand-in module with the parser's ABI, assembled with binaryen's wasm-as from:
   //   (memory (export "memory") 1)  (data (i32.const 0) "null")  (global $poisoned (mut i32) (i32.const 0))
-  //   alloc → 1024; dealloc → nothing; result_ptr → 0; result_len → 4; error_line, error_column → 0
+  //   alloc → 1024; dealloc → nothing; result_ptr → 0; result_len → 4; error_line, error_column, result_nodes,
+  //   result_cost, result_lookback_ms → 0
   //   format: sets $poisoned to 1, then traps (unreachable); parse: sets $poisoned to 1, returns status 7
   //   enforce: returns $poisoned as its status; enforce_selector: traps
   const STUB = new WebAssembly.Module(Buffer.from(
-    'AGFzbQEAAAABJgZgAAF/YAJ/fwF/YAF/AX9gAn9/AGAEf39/fwF/YAV/f39/fwF/AwsKAgMBAQQFAAAAAAUDAQABBgYBfwFBAAsHgAELBm1lbW9yeQIABWFsbG9jAAAHZGVhbGxvYwABBmZvcm1hdAACBXBhcnNlAAMHZW5mb3JjZQAEEGVuZm9yY2Vfc2VsZWN0b3IABQpyZXN1bHRfcHRyAAYKcmVzdWx0X2xlbgAHCmVycm9yX2xpbmUACAxlcnJvcl9jb2x1bW4ACQo5CgUAQYAICwMAAQsHAEEBJAAACwgAQQEkAEEHCwQAIwALAwAACwQAQQALBABBBAsEAEEACwQAQQALCwoBAEEACwRudWxs',
+    'AGFzbQEAAAABLAdgAAF/YAJ/fwF/YAABfGABfwF/YAJ/fwBgBn9/f39/fAF/YAV/f39/fwF/Aw4NAwQBAQUGAAAAAAACAgUDAQABBgYBfwFBAAsHsgEOBm1lbW9yeQIABWFsbG9jAAAHZGVhbGxvYwABBmZvcm1hdAACBXBhcnNlAAMHZW5mb3JjZQAEEGVuZm9yY2Vfc2VsZWN0b3IABQpyZXN1bHRfcHRyAAYKcmVzdWx0X2xlbgAHCmVycm9yX2xpbmUACAxlcnJvcl9jb2x1bW4ACQxyZXN1bHRfbm9kZXMACgtyZXN1bHRfY29zdAALEnJlc3VsdF9sb29rYmFja19tcwAMClYNBQBBgAgLAwABCwcAQQEkAAALCABBASQAQQcLBAAjAAsDAAALBABBAAsEAEEECwQAQQALBABBAAsEAEEACwsARAAAAAAAAAAACwsARAAAAAAAAAAACwsKAQBBAAsEbnVsbA==',
     'base64',
   ));
   const noMatchers = new Uint8Array(0);

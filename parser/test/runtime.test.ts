@@ -9,11 +9,12 @@ import { MAX_RETAINED_MEMORY_BYTES, Operation, Parser } from '../ts/runtime.js';
 
 // A stand-in module with the parser's ABI, assembled with binaryen's wasm-as from:
 //   (memory (export "memory") 1)  (data (i32.const 0) "null")  (global $poisoned (mut i32) (i32.const 0))
-//   alloc → 1024; dealloc → nothing; result_ptr → 0; result_len → 4; error_line, error_column → 0
+//   alloc → 1024; dealloc → nothing; result_ptr → 0; result_len → 4; error_line, error_column, result_nodes,
+//   result_cost, result_lookback_ms → 0
 //   format: sets $poisoned to 1, then traps (unreachable); parse: returns $poisoned as its status
 //   enforce, enforce_selector: trap
 const TRAPPING_MODULE = new WebAssembly.Module(Buffer.from(
-  'AGFzbQEAAAABHQVgAAF/YAJ/fwF/YAR/f39/AX9gAX8Bf2ACf38AAwsKAwQBAQICAAAAAAUDAQABBgYBfwFBAAsHgAELBm1lbW9yeQIABWFsbG9jAAAHZGVhbGxvYwABBmZvcm1hdAACBXBhcnNlAAMHZW5mb3JjZQAEEGVuZm9yY2Vfc2VsZWN0b3IABQpyZXN1bHRfcHRyAAYKcmVzdWx0X2xlbgAHCmVycm9yX2xpbmUACAxlcnJvcl9jb2x1bW4ACQo0CgUAQYAICwMAAQsHAEEBJAAACwQAIwALAwAACwMAAAsEAEEACwQAQQQLBABBAAsEAEEACwsKAQBBAAsEbnVsbA==',
+  'AGFzbQEAAAABLAdgAAF/YAJ/fwF/YAABfGABfwF/YAJ/fwBgBn9/f39/fAF/YAV/f39/fwF/Aw4NAwQBAQUGAAAAAAACAgUDAQABBgYBfwFBAAsHsgEOBm1lbW9yeQIABWFsbG9jAAAHZGVhbGxvYwABBmZvcm1hdAACBXBhcnNlAAMHZW5mb3JjZQAEEGVuZm9yY2Vfc2VsZWN0b3IABQpyZXN1bHRfcHRyAAYKcmVzdWx0X2xlbgAHCmVycm9yX2xpbmUACAxlcnJvcl9jb2x1bW4ACQxyZXN1bHRfbm9kZXMACgtyZXN1bHRfY29zdAALEnJlc3VsdF9sb29rYmFja19tcwAMClENBQBBgAgLAwABCwcAQQEkAAALBAAjAAsDAAALAwAACwQAQQALBABBBAsEAEEACwQAQQALBABBAAsLAEQAAAAAAAAAAAsLAEQAAAAAAAAAAAsLCgEAQQALBG51bGw=',
   'base64',
 ));
 

@@ -8,18 +8,23 @@ interface ParserExports {
   dealloc(ptr: number, len: number): void;
   format(qPtr: number, qLen: number): number;
   parse(qPtr: number, qLen: number): number;
-  enforce(qPtr: number, qLen: number, mPtr: number, mLen: number): number;
+  /** `maxNodes`, `maxCost`: the complexity limits, 0 for none. */
+  enforce(qPtr: number, qLen: number, mPtr: number, mLen: number, maxNodes: number, maxCost: number): number;
   /** `federate`: 1 checks the selector as /federate does, 0 as the API endpoints do. */
   enforce_selector(qPtr: number, qLen: number, mPtr: number, mLen: number, federate: number): number;
   result_ptr(): number;
   result_len(): number;
   error_line(): number;
   error_column(): number;
+  /** The measures of the last successful enforce (see ComplexityLimits). */
+  result_nodes(): number;
+  result_cost(): number;
+  result_lookback_ms(): number;
 }
 
 const EXPORTED_FUNCTIONS = [
   'alloc', 'dealloc', 'format', 'parse', 'enforce', 'enforce_selector',
-  'result_ptr', 'result_len', 'error_line', 'error_column',
+  'result_ptr', 'result_len', 'error_line', 'error_column', 'result_nodes', 'result_cost', 'result_lookback_ms',
 ] as const;
 
 export enum Operation {
@@ -41,7 +46,27 @@ const STATUS_CODES: ReadonlyMap<number, PromQLErrorCode> = new Map([
   [1, 'syntax'],
   [2, 'too_deep'],
   [3, 'too_large'],
+  [4, 'too_complex'],
 ]);
+
+/** Limits on a query's complexity (see the package README); 0 or absent: no limit. */
+export interface ComplexityLimits {
+  /** Nodes of Prometheus's syntax tree. */
+  readonly maxNodes?: number;
+  /** The nodes Prometheus's type checks of operators visit, summed over the operators. */
+  readonly maxCost?: number;
+}
+
+/** What an enforced query costs, as the parser measured it on the enforced tree. */
+export interface Measures {
+  readonly nodes: number;
+  readonly cost: number;
+  /** The longest time before the evaluation time a selector reads (Infinity when it depends on step or range). */
+  readonly lookbackMs: number;
+}
+
+const NO_LIMITS: ComplexityLimits = {};
+const NO_MEASURES: Measures = { nodes: 0, cost: 0, lookbackMs: 0 };
 
 /**
  * The parser module behind a recovering wrapper: a wasm trap leaves the instance's memory in an unknown state,
@@ -49,9 +74,15 @@ const STATUS_CODES: ReadonlyMap<number, PromQLErrorCode> = new Map([
  */
 export class Parser {
   private instance: Instance | null;
+  private measures: Measures = NO_MEASURES;
 
   constructor(private readonly module: WebAssembly.Module) {
     this.instance = new Instance(module);
+  }
+
+  /** The measures of the last call, when it was a successful Operation.Enforce. */
+  lastMeasures(): Measures {
+    return this.measures;
   }
 
   /** The module memory this parser holds on to between calls. */
@@ -59,7 +90,11 @@ export class Parser {
     return this.instance?.memoryBytes() ?? 0;
   }
 
-  run(op: Operation, query: string, matchers: Uint8Array | null): string {
+  /**
+   * Runs `op` on `query`. `limits` apply to Operation.Enforce only, whose measures `lastMeasures` then gives until
+   * the next call.
+   */
+  run(op: Operation, query: string, matchers: Uint8Array | null, limits: ComplexityLimits = NO_LIMITS): string {
     // Refused before any copy, so that an oversized query cannot grow the module's memory (which never shrinks).
     // A UTF-16 unit takes one to three UTF-8 bytes: only long strings need counting.
     if (query.length > MAX_INPUT_BYTES / 3) {
@@ -70,9 +105,12 @@ export class Parser {
         throw new PromQLError(message, undefined, { code: 'too_large' });
       }
     }
+    this.measures = NO_MEASURES;
     try {
       this.instance ??= new Instance(this.module);
-      return this.instance.run(op, query, matchers);
+      const text = this.instance.run(op, query, matchers, limits);
+      if (op === Operation.Enforce) this.measures = this.instance.measures();
+      return text;
     } catch (error) {
       if (error instanceof PromQLError) throw error;
       this.instance = null;
@@ -101,7 +139,7 @@ class Instance {
     this.grow(MIN_BUFFER_BYTES);
   }
 
-  run(op: Operation, query: string, matchers: Uint8Array | null): string {
+  run(op: Operation, query: string, matchers: Uint8Array | null, limits: ComplexityLimits): string {
     const ex = this.exports;
     const mLen = matchers === null ? 0 : matchers.length;
     let qLen = this.writeQuery(query, mLen);
@@ -120,7 +158,7 @@ class Instance {
         status = ex.parse(qPtr, qLen);
         break;
       case Operation.Enforce:
-        status = ex.enforce(qPtr, qLen, qPtr + qLen, mLen);
+        status = ex.enforce(qPtr, qLen, qPtr + qLen, mLen, limits.maxNodes ?? 0, limits.maxCost ?? 0);
         break;
       case Operation.EnforceSelector:
         status = ex.enforce_selector(qPtr, qLen, qPtr + qLen, mLen, 0);
@@ -134,6 +172,12 @@ class Instance {
 
   memoryBytes(): number {
     return this.exports.memory.buffer.byteLength;
+  }
+
+  /** The measures of the last successful enforce. */
+  measures(): Measures {
+    const ex = this.exports;
+    return { nodes: ex.result_nodes(), cost: ex.result_cost(), lookbackMs: ex.result_lookback_ms() };
   }
 
   /** Encodes the query at the start of the buffer, leaving `reserve` bytes after it; -1 when it does not fit. */
