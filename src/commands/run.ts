@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createAuthenticator } from '../auth/index.js';
+import { addGatewayOptions, toGatewayFlags } from '../config/gateway-flags.js';
 import { addRunOptions, toRunOptions, type RunOptions } from '../config/run-options.js';
 import { describeEnforcement } from '../enforce/isolation.js';
 import { EnforcedCache } from '../enforce/params.js';
@@ -10,6 +11,7 @@ import { createApp } from '../server/app.js';
 import { createInternalApp } from '../server/internal.js';
 import { drain, listen, portOf } from '../server/listen.js';
 import { createUpstream } from '../upstream/upstream.js';
+import { serveGateway } from './run-gateway.js';
 
 // Under Kubernetes' default 30 s termination grace period, so that promgate ends its requests before SIGKILL.
 const SHUTDOWN_BOUND_MS = 25_000;
@@ -23,9 +25,11 @@ export function register(program: Command): void {
   const command = program
     .command('run')
     .description('serve the gateway: authenticate, enforce each tenant on every query, stream the answers back');
-  addRunOptions(command).action(async () => {
+  addGatewayOptions(addRunOptions(command)).action(async () => {
     const options = toRunOptions(command);
     if (!options.ok) return command.error(`error: ${options.error}`, { exitCode: 2 });
+    const gateway = toGatewayFlags(command);
+    if (gateway.configFile !== undefined) return serveGateway(gateway.configFile, options.value, gateway);
     await run(options.value);
   });
 }

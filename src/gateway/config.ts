@@ -88,11 +88,11 @@ export interface GatewayConfig {
   /** Longest path first. */
   readonly routes: readonly GatewayRoute[];
   /** Settings only promgate's shape carries; undefined where the file leaves them to the flags. */
-  readonly settings: GatewaySettings;
+  readonly settings: FileSettings;
 }
 
 /** What promgate's own shape adds that flags also set: a flag given beside it must agree. */
-export interface GatewaySettings {
+export interface FileSettings {
   readonly dnsServer?: string;
   readonly namespaceLabel?: string;
   readonly reloadIntervalMinutes?: number;

@@ -28,7 +28,8 @@ export interface Gateway {
 }
 
 export interface GatewayOptions {
-  upstream: string;
+  /** --prometheus-endpoint (k8spin mode); none in gateway mode, whose --config names the components. */
+  upstream?: string;
   /** Users file text (basic auth, the default) or --auth-config file text; none: no --auth-config flag. */
   authConfig?: string;
   authFileName?: string;
@@ -45,7 +46,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     'run',
     '--port', String(port),
     '--internal-port', String(internalPort),
-    '--prometheus-endpoint', options.upstream,
+    ...(options.upstream === undefined ? [] : ['--prometheus-endpoint', options.upstream]),
     ...(options.authConfig === undefined ? [] : ['--auth-config', authFile]),
     ...(options.args ?? []),
   ]);

@@ -58,7 +58,18 @@ export async function freePorts(count: number): Promise<number[]> {
  */
 export async function startPrometheus(
   openMetrics: string,
-  opts: { port?: number; dataDir?: string; config?: string; tls?: PromTls } = {},
+  opts: {
+    port?: number;
+    dataDir?: string;
+    config?: string;
+    tls?: PromTls;
+    /** The loopback address to listen on (default 127.0.0.1): 127.0.0.2 and 127.0.0.3 for DNS round-robin. */
+    host?: string;
+    /** --web.route-prefix: the API below this path, as behind a gateway's prefix. */
+    routePrefix?: string;
+    /** More flags, such as --web.enable-remote-write-receiver. */
+    args?: readonly string[];
+  } = {},
 ): Promise<PromServer> {
   ensurePrometheusInstalled();
   const blocks = blocksFor(openMetrics);
@@ -77,11 +88,13 @@ export async function startPrometheus(
   const child = spawn('prometheus', [
     `--config.file=${config}`,
     `--storage.tsdb.path=${tsdb}`,
-    `--web.listen-address=127.0.0.1:${port}`,
+    `--web.listen-address=${opts.host ?? '127.0.0.1'}:${port}`,
     '--storage.tsdb.retention.time=100y',
     ...(opts.tls === undefined ? [] : [`--web.config.file=${webConfig}`]),
+    ...(opts.routePrefix === undefined ? [] : [`--web.route-prefix=${opts.routePrefix}`]),
+    ...(opts.args ?? []),
   ], { stdio: ['ignore', log, log] });
-  const url = `${opts.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
+  const url = `${opts.tls === undefined ? 'http' : 'https'}://${opts.host ?? '127.0.0.1'}:${port}`;
   const server: PromServer = { url, dataDir: dir, stop: () => stopChild(child, opts.dataDir ? undefined : dir) };
   const client = opts.tls?.client;
   const dispatcher = client && new Agent({ connect: {
@@ -89,7 +102,7 @@ export async function startPrometheus(
     ...(client.cert !== undefined && client.key !== undefined && { cert: readFileSync(client.cert), key: readFileSync(client.key) }),
   } });
   try {
-    await waitReady(url, child, dispatcher).finally(() => dispatcher?.close());
+    await waitReady(url + (opts.routePrefix ?? ''), child, dispatcher).finally(() => dispatcher?.close());
   } catch (e) {
     await server.stop();
     throw new Error(`${(e as Error).message}\n${readFileSync(logFile, 'utf8').slice(-2000)}`);

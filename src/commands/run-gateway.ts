@@ -1,0 +1,33 @@
+import type { GatewayFlags } from '../config/gateway-flags.js';
+import type { RunOptions } from '../config/run-options.js';
+import { runGateway } from '../gateway/serve.js';
+import { createLogger } from '../observability/logger.js';
+import { createRegistry } from '../observability/metrics.js';
+
+// As k8spin mode's: under Kubernetes' default 30 s termination grace period.
+const SHUTDOWN_BOUND_MS = 25_000;
+
+/** `promgate run --config FILE`: gateway mode, until SIGTERM or SIGINT. */
+export async function serveGateway(file: string, options: RunOptions, flags: GatewayFlags): Promise<void> {
+  const logger = createLogger(options.logLevel);
+  const gateway = await runGateway(file, options, flags, { logger, registry: createRegistry() });
+  if (!gateway.ok) {
+    logger.fatal(gateway.error);
+    logger.flush();
+    process.exit(1);
+  }
+  // The start-up lines (warnings about the configuration among them) are out before the first request's.
+  logger.flush();
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    await gateway.value.stop(SHUTDOWN_BOUND_MS);
+    logger.info('stopped');
+    logger.flush();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
