@@ -1,13 +1,12 @@
 import { Gauge } from 'prom-client';
 import type { Deps } from '../observability/deps.js';
 import { registered } from '../observability/metrics.js';
-import { watchFile } from '../reload/watched-file.js';
 import { err, ok, type Result } from '../result.js';
-import { joinTenants } from '../tenant.js';
-import { principalOf, type Grant } from './grant.js';
+import { entryPrincipal } from './entry-principal.js';
 import { PasswordVerifier, type Decoys, type StoredPassword } from './password.js';
 import type { AuthOutcome, Authenticator, Principal, RequestView } from './types.js';
-import { parseUsersFile, type UserEntry } from './users-file.js';
+import type { UserEntry } from './users-file.js';
+import { watchUsersFile } from './users.js';
 
 export interface BasicAuthOptions {
   /** The users file, in k8spin's format. */
@@ -47,23 +46,15 @@ export async function createBasicAuthenticator(
   verifier: PasswordVerifier = new PasswordVerifier(),
 ): Promise<Result<Authenticator, string>> {
   const prepare = usersPreparer(options.namespaceLabel, deps, verifier);
-  const watched = await watchFile<Users>(
-    {
-      file: options.file,
-      intervalMinutes: options.reloadIntervalMinutes,
-      what: 'users file',
-      parse(text, file) {
-        const parsed = parseUsersFile(text, file);
-        if (!parsed.ok) return parsed;
-        for (const warning of parsed.value.warnings) prepare.logger.warn(warning);
-        return ok(prepare(parsed.value.users, file));
-      },
-    },
-    deps,
-  );
+  const watched = await watchUsersFile(options, deps);
   if (!watched.ok) return err(watched.error);
   const users = watched.value;
-  return ok(basicAuthenticator(() => users.current(), verifier, () => users.close()));
+  // Prepared at each load, so that what looks wrong in the file is logged then, not at the first request.
+  let prepared = prepare(users.current().users, options.file);
+  users.onChange((file) => {
+    prepared = prepare(file.users, options.file);
+  });
+  return ok(basicAuthenticator(() => prepared, verifier, () => users.close()));
 }
 
 /**
@@ -104,7 +95,7 @@ function usersPreparer(namespaceLabel: string, deps: Deps, verifier: PasswordVer
         logger.warn(`${user.where}: ${user.username} has no namespace, no labels and no tenant, so gets 403`);
       }
     }
-    const decoys = verifier.decoysFor(entries.map((user) => user.password));
+    const decoys = verifier.decoysFor(entries.flatMap((user) => (user.password === undefined ? [] : [user.password])));
     costs.set(decoys?.costs ?? 0);
     if (decoys !== undefined && decoys.costs > 1) {
       logger.warn(
@@ -113,7 +104,7 @@ function usersPreparer(namespaceLabel: string, deps: Deps, verifier: PasswordVer
     }
     return { accounts: indexAccounts(entries, namespaceLabel), decoys };
   };
-  return Object.assign(prepare, { logger });
+  return prepare;
 }
 
 /** The authenticator itself, over whatever keeps the users current. */
@@ -160,14 +151,9 @@ function basicAuthenticator(current: () => Users, verifier: PasswordVerifier, cl
 function indexAccounts(entries: readonly UserEntry[], namespaceLabel: string): Accounts {
   const accounts = new Map<string, Account[]>();
   for (const entry of entries) {
-    // Users-file names are a bounded set: they label the request metrics as they are.
-    const grant: Grant = {
-      namespaces: entry.namespaces,
-      labels: entry.labels,
-      ...(entry.tenantIds !== undefined && entry.tenantIds.length > 0 && { tenantId: joinTenants(entry.tenantIds) }),
-      ...(entry.passthrough === true && { passthrough: true }),
-    };
-    const principal = principalOf(entry.username, entry.username, grant, namespaceLabel);
+    // A certificate-only entry: no password logs in as it.
+    if (entry.password === undefined) continue;
+    const principal = entryPrincipal(entry, namespaceLabel);
     const list = accounts.get(entry.username) ?? [];
     list.push(Object.freeze({ password: entry.password, principal }));
     accounts.set(entry.username, list);

@@ -51,6 +51,8 @@ export interface RequestView {
   header(name: string): string | undefined;
   /** The TLS peer's certificate when the connection is TLS and the client sent one. */
   readonly peerCertificate: PeerCertificate | undefined;
+  /** Whether the handshake verified that certificate against the listener's client CAs. */
+  readonly peerCertificateVerified: boolean;
   readonly remoteAddress: string | undefined;
 }
 

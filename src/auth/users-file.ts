@@ -4,10 +4,13 @@ import { parseStoredPassword, type StoredPassword } from './password.js';
 import { err, ok, type Result } from '../result.js';
 import { isTenantId, TENANT_ID_RULE } from '../tenant.js';
 
-/** One entry of the users file. A username may have several entries, told apart by their passwords. */
+/**
+ * One entry of the users file. A username may have several entries, told apart by their passwords; an entry
+ * without a password is for client certificates only (`--auth-type mtls`).
+ */
 export interface UserEntry {
   readonly username: string;
-  readonly password: StoredPassword;
+  readonly password?: StoredPassword;
   /** `namespace` then `namespaces`, as written. */
   readonly namespaces: readonly string[];
   /** Each label's allowed values; a single string in the file becomes a list of one. */
@@ -36,7 +39,8 @@ const USER_FIELDS = new Set(['username', 'password', 'namespace', 'namespaces', 
  * optional `tenant` (sent as X-Scope-OrgID under `--enforce header` or `both`).
  * Like k8spin (Go's YAML decoder), unknown fields are ignored and unquoted numbers or booleans are taken as
  * written (`password: 0123` is "0123"). Stricter than k8spin where leniency would widen access or let anyone
- * in: a user needs a username and a password, and no value may be empty. A schema error reads
+ * in: a user needs a username, and no value may be empty (a password left out makes a certificate-only entry, which
+ * no password can log in as). A schema error reads
  * `authn.yaml:7: users[2].labels.team: must be a string or a list of strings`.
  */
 export function parseUsersFile(text: string, file: string): Result<UsersFile, string> {
@@ -111,9 +115,8 @@ class UsersFileReader {
       if (!USER_FIELDS.has(name)) this.warn(entry.key, `${path}.${name}`, 'unknown field, ignored');
     }
     const username = this.requiredString(fields, 'username', node, path);
-    const passwordText = this.requiredString(fields, 'password', node, path);
-    const password = parseStoredPassword(passwordText);
-    if (!password.ok) throw this.fail(fields.get('password')!.value, `${path}.password`, password.error);
+    const password = fields.has('password') ? parseStoredPassword(this.requiredString(fields, 'password', node, path)) : undefined;
+    if (password?.ok === false) throw this.fail(fields.get('password')!.value, `${path}.password`, password.error);
     const namespace = this.optionalString(fields.get('namespace'), `${path}.namespace`);
     const namespaces = this.stringList(fields.get('namespaces'), `${path}.namespaces`) ?? [];
     const tenant = this.optionalString(fields.get('tenant'), `${path}.tenant`);
@@ -122,7 +125,7 @@ class UsersFileReader {
     }
     return {
       username,
-      password: password.value,
+      ...(password?.ok === true && { password: password.value }),
       // Go's decoder leaves `namespace: ""` at its zero value, which k8spin reads as "no namespace".
       namespaces: namespace ? [namespace, ...namespaces] : namespaces,
       labels: this.labels(fields.get('labels'), `${path}.labels`),

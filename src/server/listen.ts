@@ -1,7 +1,9 @@
 import { createAdaptorServer } from '@hono/node-server';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { SecureListener } from '../tls/listener.js';
 
 type FetchApp = { fetch: (request: Request, env: never) => Response | Promise<Response> };
 
@@ -14,9 +16,17 @@ const KEEP_ALIVE_TIMEOUT_MS = 120_000;
 // (Node's own default, 16 KiB, would refuse long dashboard queries with 431).
 const MAX_HEADER_BYTES = 1 << 20;
 
-/** Starts an HTTP server for a Hono app; resolves once it listens (port 0 picks a free one), rejects if it cannot. */
-export function listen(app: FetchApp, port: number): Promise<Server> {
-  const server = createAdaptorServer({ fetch: app.fetch as never, serverOptions: { maxHeaderSize: MAX_HEADER_BYTES } }) as Server;
+/**
+ * Starts an HTTP server for a Hono app, or an HTTPS one given `tls`; resolves once it listens (port 0 picks a free
+ * one), rejects if it cannot.
+ */
+export function listen(app: FetchApp, port: number, tls?: SecureListener): Promise<Server> {
+  const fetch = app.fetch as never;
+  const server =
+    tls === undefined
+      ? (createAdaptorServer({ fetch, serverOptions: { maxHeaderSize: MAX_HEADER_BYTES } }) as Server)
+      : (createAdaptorServer({ fetch, createServer: createHttpsServer, serverOptions: { ...tls.serverOptions, maxHeaderSize: MAX_HEADER_BYTES } }) as HttpsServer);
+  if (tls !== undefined) tls.attach(server as HttpsServer);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     server.once('error', reject);

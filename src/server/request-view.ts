@@ -20,6 +20,10 @@ export class NodeRequestView implements RequestView {
     return certificate !== null && Object.keys(certificate).length > 0 ? certificate : undefined;
   }
 
+  get peerCertificateVerified(): boolean {
+    return (this.incoming.socket as Partial<TLSSocket>).authorized === true;
+  }
+
   get remoteAddress(): string | undefined {
     return this.incoming.socket.remoteAddress;
   }

@@ -70,7 +70,10 @@ export class Certificates {
       'keyUsage = critical, digitalSignature, keyEncipherment',
       `extendedKeyUsage = ${options.usage === 'server' ? 'serverAuth' : 'clientAuth'}`,
       'authorityKeyIdentifier = keyid',
-      ...(options.sans === undefined || options.sans.length === 0 ? [] : [`subjectAltName = ${options.sans.join(', ')}`]),
+      // A section, not a one-line list, so that a name may hold a comma (as a hostile certificate's would).
+      ...(options.sans === undefined || options.sans.length === 0
+        ? []
+        : ['subjectAltName = @alt', '[alt]', ...options.sans.map((san, i) => `${san.slice(0, san.indexOf(':'))}.${i + 1} = ${san.slice(san.indexOf(':') + 1)}`)]),
     ]);
     run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-config', request]);
     run('openssl', ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', serial(),

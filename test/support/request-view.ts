@@ -2,5 +2,5 @@ import type { RequestView } from '../../src/auth/types.js';
 
 /** A request as authentication sees it, with these headers (lower-case names) and no TLS peer. */
 export function viewOf(headers: Readonly<Record<string, string | undefined>>): RequestView {
-  return { header: (name) => headers[name], peerCertificate: undefined, remoteAddress: '127.0.0.1' };
+  return { header: (name) => headers[name], peerCertificate: undefined, peerCertificateVerified: false, remoteAddress: '127.0.0.1' };
 }

@@ -129,6 +129,16 @@ describe('createBasicAuthenticator', () => {
     });
   });
 
+  it('never logs in as a certificate-only entry (one without a password), whatever password is sent', async () => {
+    const { auth } = await authenticatorFor('users:\n  - username: machine-1\n    namespace: a\n  - username: machine-2\n    namespace: b\n    password: pw\n');
+    for (const password of ['', 'pw', 'undefined', 'null']) {
+      const result = await outcome(auth, basic('machine-1', password));
+      assert.equal(result.ok, false, password);
+      assert.equal(!result.ok && result.status, 401);
+    }
+    assert.equal((await outcome(auth, basic('machine-2', 'pw'))).ok, true);
+  });
+
   it('tells apart two entries of one username by their passwords', async () => {
     const auth = await k8spinAuthenticator('multiple.namespaces.yaml');
     const first = await outcome(auth, basic('Multiple', 'Namespaces'));

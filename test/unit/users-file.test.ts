@@ -91,6 +91,12 @@ describe('users file: values', () => {
     assert.deepEqual(loads(`users:\n  - username: a\n    password: ${hash}\n    namespace: n\n`).users[0]?.password, { kind: 'bcrypt', hash });
   });
 
+  it('takes an entry without a password as certificate-only, and an empty password as a mistake', () => {
+    const file = loads('users:\n  - username: machine-1\n    namespace: n\n');
+    assert.deepEqual(summary(file), [{ username: 'machine-1', password: undefined, namespaces: ['n'], labels: {} }]);
+    assert.equal('password' in file.users[0]!, false);
+  });
+
   it('takes `namespace: ""` and null fields as absent, like k8spin', () => {
     const file = loads('users:\n  - username: a\n    password: b\n    namespace: ""\n    namespaces:\n    labels: ~\n');
     assert.deepEqual(summary(file), [{ username: 'a', password: plain('b'), namespaces: [], labels: {} }]);
@@ -166,7 +172,6 @@ describe('users file: errors name the file, the line and the field', () => {
     ['an empty namespace in a list', 'users:\n  - username: a\n    password: b\n    namespaces: [x, ""]\n', 'authn.yaml:4: users[0].namespaces[1]: must not be empty'],
     ['a bad label name', 'users:\n  - username: a\n    password: b\n    labels:\n      app-name: x\n', 'authn.yaml:5: users[0].labels.app-name: is not a valid label name'],
     ['labels as a list', 'users:\n  - username: a\n    password: b\n    labels: [x]\n', 'authn.yaml:4: users[0].labels: must be a mapping of label names to a value or a list of values'],
-    ['a missing password', 'users:\n  - username: a\n    namespace: n\n', 'authn.yaml:2: users[0].password: is required'],
     ['a missing username', 'users:\n  - password: a\n    namespace: n\n', 'authn.yaml:2: users[0].username: is required'],
     ['an empty password', 'users:\n  - username: a\n    password:\n', 'authn.yaml:3: users[0].password: must not be empty'],
     ['a password that is a list', 'users:\n  - username: a\n    password: [x]\n', 'authn.yaml:3: users[0].password: must be a string'],
