@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { register as registerCheck } from './commands/check.js';
 import { register as registerEnforce } from './commands/enforce.js';
 import { register as registerHashPassword } from './commands/hash-password.js';
 import { register as registerRun } from './commands/run.js';
@@ -27,6 +28,7 @@ registerRun(program);
 registerEnforce(program);
 registerHashPassword(program);
 registerToken(program);
+registerCheck(program);
 
 try {
   await program.parseAsync(goStyleFlags(process.argv.slice(2)), { from: 'user' });
