@@ -108,10 +108,11 @@ export async function runGateway(file: string, options: RunOptions, flags: Gatew
   });
 
   let ready = false;
-  const main = await listen({ fetch: (request, env) => app.fetch(request, env) }, s.port).catch((e: unknown) => e as Error);
+  const main = await listen({ fetch: (request, env) => app.fetch(request, env) }, s.port, undefined, s.address).catch((e: unknown) => e as Error);
   if (main instanceof Error) return err(`cannot listen on port ${s.port}: ${main.message}`);
   applyTimeouts(main, first.value.config);
-  const debug = s.debugPort === 0 ? undefined : await listen(createInternalApp(deps.registry, { ready: () => ready }), s.debugPort).catch((e: unknown) => e as Error);
+  const debugApp = createInternalApp(deps.registry, { ready: () => ready });
+  const debug = s.debugPort === 0 ? undefined : await listen(debugApp, s.debugPort, undefined, s.debugAddress).catch((e: unknown) => e as Error);
   if (debug instanceof Error) return err(`cannot listen on the debug port ${s.debugPort}: ${debug.message}`);
   ready = true;
   logger.info(

@@ -1,5 +1,5 @@
 import type { HttpBindings } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { Registry } from 'prom-client';
 
 export interface Readiness {
@@ -12,6 +12,9 @@ export function createInternalApp(registry: Registry, readiness: Readiness): Hon
   const app = new Hono<{ Bindings: HttpBindings }>();
   app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
   app.get('/healthz', (c) => c.text('ok\n'));
-  app.get('/readyz', (c) => (readiness.ready() ? c.text('ready\n') : c.text('not ready\n', 503)));
+  const ready = (c: Context) => (readiness.ready() ? c.text('ready\n') : c.text('not ready\n', 503));
+  app.get('/readyz', ready);
+  // auth-gateway's name for it, on its debug listener.
+  app.get('/ready', ready);
   return app;
 }

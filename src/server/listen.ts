@@ -18,9 +18,9 @@ const MAX_HEADER_BYTES = 1 << 20;
 
 /**
  * Starts an HTTP server for a Hono app, or an HTTPS one given `tls`; resolves once it listens (port 0 picks a free
- * one), rejects if it cannot.
+ * one) on `host` (every interface when unset), rejects if it cannot.
  */
-export function listen(app: FetchApp, port: number, tls?: SecureListener): Promise<Server> {
+export function listen(app: FetchApp, port: number, tls?: SecureListener, host?: string): Promise<Server> {
   const fetch = app.fetch as never;
   const server =
     tls === undefined
@@ -30,7 +30,7 @@ export function listen(app: FetchApp, port: number, tls?: SecureListener): Promi
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve(server);
     });

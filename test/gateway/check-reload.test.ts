@@ -51,6 +51,11 @@ describe('gateway mode: the file re-read on change, a bad one keeping the last g
   const status = async (user: string, password: string) =>
     (await fetch(`${gateway.base}/prometheus/api/v1/query?query=up`, { headers: basicAuth(user, password) })).status;
 
+  it("serves /metrics, /ready and /healthz on the debug listener, nothing proxied there", async () => {
+    for (const path of ['/metrics', '/ready', '/healthz']) assert.equal((await fetch(gateway.internal + path)).status, 200, path);
+    assert.equal((await fetch(`${gateway.internal}/prometheus/api/v1/query?query=up`)).status, 404);
+  });
+
   it('applies new tenants, and keeps them when the next file is bad', async () => {
     writeFileSync(file, config('  new: {password: new-password, tenant: new}\n'));
     await gateway.logMatching(/gateway config applied/);
