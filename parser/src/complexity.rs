@@ -294,6 +294,16 @@ mod tests {
     }
 
     #[test]
+    fn a_query_refused_for_its_types_is_measured_first() {
+        // Prometheus type-checks the whole chain before it finds the string at its end.
+        let q = format!("{} + \"x\"", chain(1000, "a"));
+        let e = enforce_measured(q.as_bytes(), &[], Limits { max_nodes: 0, max_cost: 10_000 }).unwrap_err();
+        assert_eq!(e.kind(), Kind::TooComplex, "{}", e.message());
+        let e = enforce_measured(q.as_bytes(), &[], Limits::NONE).unwrap_err();
+        assert_eq!(e.kind(), Kind::Syntax);
+    }
+
+    #[test]
     fn enforcement_wraps_are_counted() {
         // absent()'s label_replace wrap (a call and four strings) is forwarded, so counted.
         let ns = vec![matcher(b"namespace", MatchOp::Equal, b"a").unwrap()];

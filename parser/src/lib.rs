@@ -93,17 +93,21 @@ fn refuse_bad_comment(p: &parse::Parser) -> Result<()> {
 
 /// Parses and checks a PromQL expression as Prometheus's ParseExpr does.
 pub fn parse_expr(query: &[u8]) -> Result<Expr<'_>> {
-    parse_expr_within(query, 0)
+    parse_expr_within(query, Limits::NONE)
 }
 
-/// `parse_expr`, refusing the query as soon as it has more than `max_nodes` nodes (0: no
-/// limit).
-fn parse_expr_within(query: &[u8], max_nodes: usize) -> Result<Expr<'_>> {
+/// `parse_expr`, refusing a query over `limits`: as soon as the parser passes the node
+/// limit, and before the type checks otherwise. Prometheus runs its type checks whatever
+/// their outcome, so a query it would refuse for its types costs it as much to check.
+fn parse_expr_within(query: &[u8], limits: Limits) -> Result<Expr<'_>> {
     check_size(query)?;
     let mut p = parse::Parser::new(query);
-    p.limit_nodes(max_nodes);
+    p.limit_nodes(limits.max_nodes);
     let mut e = p.parse_query().map_err(|e| prefer_utf8_error(query, e))?;
     refuse_bad_comment(&p)?;
+    if limits != Limits::NONE {
+        complexity::check(&e, limits)?;
+    }
     check::check(&mut e)?;
     Ok(e)
 }
@@ -137,8 +141,9 @@ pub fn enforce(query: &[u8], extra: &[Matcher<'_>]) -> Result<String> {
 /// `enforce`, refusing a query over `limits`, with what the enforced query costs (see
 /// `complexity`).
 pub fn enforce_measured(query: &[u8], extra: &[Matcher<'_>], limits: Limits) -> Result<(String, Measures)> {
-    let mut e = parse_expr_within(query, limits.max_nodes)?;
+    let mut e = parse_expr_within(query, limits)?;
     enforce::enforce_expr(&mut e, extra)?;
+    // Again on the tree forwarded: enforcement may wrap calls (absent()'s label_replace).
     let measures = complexity::check(&e, limits)?;
     Ok((print_enforced(extra, query.len(), |p| p.expr(&e))?, measures))
 }
