@@ -93,7 +93,7 @@ describe('run options', () => {
     assert.equal(r.value.reloadIntervalMinutes, 5);
     assert.deepEqual(r.value.unprotectedEndpoints, ['/-/healthy', '/-/ready']);
     assert.equal(r.value.protectedEndpoints, undefined);
-    assert.equal(r.value.authType, 'basic');
+    assert.deepEqual(r.value.authTypes, ['basic']);
     assert.equal(r.value.authConfig, 'authn.yaml');
     assert.equal(r.value.namespaceLabel, 'namespace');
     assert.equal(r.value.internalPort, 9093);
@@ -122,7 +122,7 @@ describe('run options', () => {
     assert.equal(r.value.reloadIntervalMinutes, 0);
     assert.deepEqual(r.value.unprotectedEndpoints, ['/-/healthy']);
     assert.deepEqual(r.value.protectedEndpoints, ['/api/v1/query', '/federate']);
-    assert.equal(r.value.authType, 'jwt');
+    assert.deepEqual(r.value.authTypes, ['jwt']);
     assert.equal(r.value.authConfig, 'https://idp/jwks.json');
     assert.equal(r.value.jwt.secret, 's3cret');
     assert.equal(r.value.jwt.requireExp, true);

@@ -10,8 +10,8 @@ import { PROMETHEUS, PROMETHEUS_ROUTES, RouteTable } from '../routes/table.js';
 import { createApp } from '../server/app.js';
 import { createInternalApp } from '../server/internal.js';
 import { drain, listen, portOf } from '../server/listen.js';
-import { createUpstream } from '../upstream/upstream.js';
 import { serveGateway } from './run-gateway.js';
+import { mainListenerTls, prometheusUpstream } from './tls-setup.js';
 
 // Under Kubernetes' default 30 s termination grace period, so that promgate ends its requests before SIGKILL.
 const SHUTDOWN_BOUND_MS = 25_000;
@@ -46,7 +46,11 @@ async function run(options: RunOptions): Promise<void> {
 
   const authenticator = await createAuthenticator(options, deps);
   if (!authenticator.ok) return fail(authenticator.error);
-  const upstream = createUpstream({ url: options.prometheusEndpoint, timeoutMs: options.upstreamTimeoutMs });
+  const prometheus = await prometheusUpstream({ url: options.prometheusEndpoint, timeoutMs: options.upstreamTimeoutMs }, options, deps);
+  if (!prometheus.ok) return fail(prometheus.error);
+  const upstream = prometheus.value;
+  const tls = await mainListenerTls(options, deps);
+  if (!tls.ok) return fail(tls.error);
 
   const { table: routes, ignored } = new RouteTable(PROMETHEUS_ROUTES).narrowed(options.protectedEndpoints);
   for (const path of ignored) logger.warn({ path }, 'protected endpoint ignored: promgate cannot enforce it, so it stays refused');
@@ -69,7 +73,7 @@ async function run(options: RunOptions): Promise<void> {
   );
 
   let ready = false;
-  const main = await listen(app, options.port).catch((e: unknown) => fail(`cannot listen on port ${options.port}`, e));
+  const main = await listen(app, options.port, tls.value).catch((e: unknown) => fail(`cannot listen on port ${options.port}`, e));
   const internal =
     options.internalPort === 0
       ? undefined
@@ -84,7 +88,8 @@ async function run(options: RunOptions): Promise<void> {
       port: portOf(main),
       internalPort: internal === undefined ? 0 : portOf(internal),
       upstream: endpoint.href,
-      authType: options.authType,
+      authType: options.authTypes.join(','),
+      tls: tls.value !== undefined,
       enforce: options.enforce,
       endpoints: routes.routes.map((r) => r.path),
     },
@@ -101,7 +106,7 @@ async function run(options: RunOptions): Promise<void> {
     ready = false;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
     await drain(main, SHUTDOWN_BOUND_MS, logger);
-    await Promise.allSettled([authenticator.value.close(), upstream.close()]);
+    await Promise.allSettled([authenticator.value.close(), upstream.close(), tls.value?.close()]);
     if (internal !== undefined) await drain(internal, 1000, logger);
     logger.info('stopped');
     logger.flush();

@@ -1,15 +1,19 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { MTLS_IDENTITIES } from '../auth/certificate-identity.js';
 import type { AuthOptions, AuthType } from '../auth/index.js';
 import type { JwtOptions } from '../auth/jwt/options.js';
 import { parseDuration as readDuration } from '../duration.js';
 import { ENFORCEMENTS, type Enforcement } from '../enforce/isolation.js';
 import { parseTarget } from '../http/target.js';
+import { authTypeList, mtlsListenerProblem } from './auth-flags.js';
+import { bool, env, oneOf } from './flag-values.js';
+import { tlsOptions, toTlsRunOptions, type TlsRunOptions } from './tls-flags.js';
 import { isLabelName } from '../labels.js';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
 import { err, ok, type Result } from '../result.js';
 import { PROMETHEUS_ROUTES, RouteTable } from '../routes/table.js';
 
-export interface RunOptions extends AuthOptions {
+export interface RunOptions extends AuthOptions, TlsRunOptions {
   port: number;
   prometheusEndpoint: URL;
   reloadIntervalMinutes: number;
@@ -71,21 +75,6 @@ function pathList(value: string, previous: string | string[] | undefined): strin
   return Array.isArray(previous) ? [...previous, ...items] : items;
 }
 
-function oneOf<T extends string>(choices: readonly T[]) {
-  return (value: string): T => {
-    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${choices.join(', ')}.`);
-    return value as T;
-  };
-}
-
-function bool(value: string): boolean {
-  if (/^(true|1|yes)$/i.test(value)) return true;
-  if (/^(false|0|no)$/i.test(value)) return false;
-  throw new InvalidArgumentError('must be true or false.');
-}
-
-const env = (name: string) => `PROM_PROXY_${name}`;
-
 /** The flags of `promgate run`: k8spin's names, environment variables and defaults, then promgate's own. */
 export function addRunOptions(command: Command): Command {
   const options = [
@@ -104,7 +93,14 @@ export function addRunOptions(command: Command): Command {
     new Option('--protected-endpoints <paths>', 'narrows the enforced endpoints to these paths (default: all of them)')
       .env(env('PROTECTED_ENDPOINTS'))
       .argParser(pathList),
-    new Option('--auth-type <type>', 'how callers authenticate').env(env('AUTH_TYPE')).default('basic').argParser(oneOf(['basic', 'jwt'] as const)),
+    new Option('--auth-type <types>', 'how callers authenticate: basic, jwt, mtls, or a chain such as mtls,basic')
+      .env(env('AUTH_TYPE'))
+      .default(['basic'], 'basic')
+      .argParser(authTypeList),
+    new Option('--mtls-identity <field>', "what of a client certificate names its user: its subject's cn, or a dns, uri or email SAN")
+      .env(env('MTLS_IDENTITY'))
+      .default('cn')
+      .argParser(oneOf(MTLS_IDENTITIES)),
     new Option('--auth-config <path-or-url>', 'users file (basic), or JWKS file or URL (jwt)').env(env('AUTH_CONFIG')).default(DEFAULT_AUTH_CONFIG),
     new Option('--namespace-label <name>', 'the label that holds the namespace').env(env('NAMESPACE_LABEL')).default('namespace'),
     new Option('--internal-port <port>', "port of promgate's own /metrics, /healthz and /readyz (0: off)")
@@ -139,7 +135,7 @@ export function addRunOptions(command: Command): Command {
       .default('tenant')
       .argParser(oneOf(['tenant', 'subject'] as const)),
   ];
-  for (const option of options) command.addOption(option);
+  for (const option of [...options, ...tlsOptions()]) command.addOption(option);
   return command;
 }
 
@@ -149,7 +145,8 @@ interface RawRunOptions {
   reloadInterval: number;
   unprotectedEndpoints: string | string[];
   protectedEndpoints?: string[];
-  authType: AuthType;
+  authType: AuthType[];
+  mtlsIdentity: AuthOptions['mtlsIdentity'];
   authConfig: string;
   namespaceLabel: string;
   internalPort: number;
@@ -199,15 +196,27 @@ export function toRunOptions(command: Command): Result<RunOptions, string> {
 
   const keyGiven = raw.jwtSecret !== undefined || raw.jwtPublicKey !== undefined;
   const authConfigDefaulted = command.getOptionValueSource('authConfig') === 'default';
-  const authConfig = raw.authType === 'jwt' && keyGiven && authConfigDefaulted ? '' : raw.authConfig;
+  const jwtOnly = raw.authType.length === 1 && raw.authType[0] === 'jwt';
+  const authConfig = jwtOnly && keyGiven && authConfigDefaulted ? '' : raw.authConfig;
   if (raw.jwtSecret === '') return err('--jwt-secret must not be empty');
+  // Beside basic or mtls, --auth-config is the users file: the JWT keys must come from elsewhere.
+  if (raw.authType.includes('jwt') && !jwtOnly && !keyGiven) {
+    return err(`--auth-type ${raw.authType.join(',')}: --auth-config is the users file, so JWTs need --jwt-secret or --jwt-public-key`);
+  }
+  const tls = toTlsRunOptions(command, endpoint);
+  if (!tls.ok) return tls;
+  if (raw.authType.includes('mtls') && tls.value.listenerTls?.from !== 'web-config') {
+    const problem = mtlsListenerProblem(tls.value.listenerTls?.settings);
+    if (problem !== undefined) return err(problem);
+  }
 
   const options: RunOptions = {
     port: raw.port,
     prometheusEndpoint: endpoint,
     reloadIntervalMinutes: raw.reloadInterval,
     unprotectedEndpoints: unprotected,
-    authType: raw.authType,
+    authTypes: raw.authType,
+    mtlsIdentity: raw.mtlsIdentity,
     authConfig,
     namespaceLabel: raw.namespaceLabel,
     internalPort: raw.internalPort,
@@ -230,5 +239,5 @@ export function toRunOptions(command: Command): Result<RunOptions, string> {
     },
   };
   if (raw.protectedEndpoints !== undefined) options.protectedEndpoints = raw.protectedEndpoints;
-  return ok(options);
+  return ok({ ...options, ...tls.value });
 }

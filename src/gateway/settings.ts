@@ -54,8 +54,8 @@ export function gatewaySettings(config: GatewayConfig, options: RunOptions, flag
   const o = options.jwt;
   const relative = (path: string): string => (isAbsolute(path) ? path : resolve(dirname(file), path));
   const authConfig = flags.given('authConfig') ? options.authConfig : undefined;
-  const usersFlag = options.authType === 'basic' ? authConfig : undefined;
-  const jwksFlag = options.authType === 'jwt' ? authConfig : undefined;
+  const usersFlag = options.authTypes.includes('basic') || options.authTypes.includes('mtls') ? authConfig : undefined;
+  const jwksFlag = options.authTypes.length === 1 && options.authTypes[0] === 'jwt' ? authConfig : undefined;
   const usersFile = both('authConfig', '--auth-config', usersFlag, 'auth.users_file', config.usersFile === undefined ? undefined : relative(config.usersFile));
   const jwks = both('authConfig', '--auth-config', jwksFlag, 'auth.jwt.jwks', j.jwks === undefined || /^https?:/i.test(j.jwks) ? j.jwks : relative(j.jwks));
   const publicKeyFile = both('jwtPublicKey', '--jwt-public-key', o.publicKeyFile, 'auth.jwt.public_key_file', j.publicKeyFile === undefined ? undefined : relative(j.publicKeyFile));

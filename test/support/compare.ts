@@ -1,4 +1,6 @@
 // Comparing two Prometheus API answers for equality of meaning: series order and the last bits of floats do not count.
+import { fetch as undiciFetch, type Dispatcher } from 'undici';
+
 const RELATIVE_TOLERANCE = 1e-9;
 
 type Sample = [number, string];
@@ -51,13 +53,20 @@ export function difference(got: any, want: any): string | null {
 
 /** GET or POST (form-encoded) to a Prometheus-style API; the body is parsed JSON, or null. */
 export async function callApi(
-  base: string, path: string, params: Record<string, string> | [string, string][], init: { method?: 'GET' | 'POST'; headers?: Record<string, string> } = {},
+  base: string,
+  path: string,
+  params: Record<string, string> | [string, string][],
+  /** `dispatcher`: an undici Agent (HTTPS with a client certificate, say). */
+  init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; dispatcher?: Dispatcher } = {},
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const query = new URLSearchParams(params).toString();
   const method = init.method ?? 'GET';
+  const { dispatcher } = init;
+  const get = (url: string, options: RequestInit) =>
+    (dispatcher === undefined ? fetch(url, options) : undiciFetch(url, { ...(options as object), dispatcher })) as Promise<Response>;
   const res = method === 'POST'
-    ? await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/x-www-form-urlencoded', ...init.headers }, body: query })
-    : await fetch(`${base}${path}?${query}`, { headers: init.headers });
+    ? await get(`${base}${path}`, { method, headers: { 'content-type': 'application/x-www-form-urlencoded', ...init.headers }, body: query })
+    : await get(`${base}${path}?${query}`, { headers: init.headers ?? {} });
   const text = await res.text();
   let body: any = null;
   try { body = JSON.parse(text); } catch { /* not JSON: compared as null */ }

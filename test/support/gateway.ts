@@ -34,6 +34,8 @@ export interface GatewayOptions {
   authConfig?: string;
   authFileName?: string;
   args?: readonly string[];
+  /** The main port serves HTTPS (the args carry its --tls-* flags or --web.config.file). */
+  https?: boolean;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
@@ -62,7 +64,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const gateway: Gateway = {
-    base: `http://127.0.0.1:${port}`,
+    base: `${options.https === true ? 'https' : 'http'}://127.0.0.1:${port}`,
     internal: `http://127.0.0.1:${internalPort}`,
     child,
     authFile,

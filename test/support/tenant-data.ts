@@ -1,6 +1,6 @@
 // Fixed synthetic series for several namespaces (tenants), and real Prometheus servers holding all of them or a subset,
 // so that a test can compare what a tenant sees through the gateway with what a Prometheus holding only its series answers.
-import { startPrometheus, type PromServer } from './prometheus.js';
+import { startPrometheus, type PromServer, type PromTls } from './prometheus.js';
 
 /** Unix seconds of the last sample: a fixed past instant, so that answers never depend on the clock. */
 export const END = 1767225600; // 2026-01-01T00:00:00Z
@@ -125,14 +125,16 @@ export const defaultSubsets = (namespaces: readonly string[]): Subsets => ({
   'team=america': (l) => l.team === 'america',
 });
 
+/** `allTls`: the shared server serves HTTPS, with this web configuration (the subsets stay plain HTTP). */
 export async function startTenantFixture(
   namespaces: readonly string[] = ['tenant-a', 'tenant-b', 'kube-system'],
   subsets: Subsets = defaultSubsets(namespaces),
+  options: { allTls?: PromTls } = {},
 ): Promise<TenantFixture> {
   const data = tenantData(namespaces);
   const names = Object.keys(subsets);
   const started = await Promise.allSettled([
-    startPrometheus(toOpenMetrics(data)),
+    startPrometheus(toOpenMetrics(data), options.allTls === undefined ? {} : { tls: options.allTls }),
     ...names.map((n) => startPrometheus(toOpenMetrics(data.filter((s) => subsets[n]!(s.labels))))),
   ]);
   const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
