@@ -14,5 +14,8 @@ export function entryPrincipal(entry: UserEntry, namespaceLabel: string): Princi
     ...(entry.tenantIds !== undefined && entry.tenantIds.length > 0 && { tenantId: joinTenants(entry.tenantIds) }),
     ...(entry.passthrough === true && { passthrough: true }),
   };
-  return principalOf(entry.username, entry.username, grant, namespaceLabel);
+  return principalOf(entry.username, entry.username, grant, namespaceLabel, {
+    tenant: entry.username,
+    ...(entry.limits !== undefined && { limits: entry.limits }),
+  });
 }

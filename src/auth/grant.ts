@@ -1,5 +1,6 @@
 import { quoteRegex, type Matcher } from 'promql-parser-wasm';
 import { selectorText } from '../enforce/selector.js';
+import type { LimitsOverrides } from '../limits/limits.js';
 import type { Grant, Principal } from './types.js';
 
 export type { Grant };
@@ -8,17 +9,26 @@ export type { Grant };
  * The principal a grant makes, or undefined when it allows nothing (the caller answers 403): no matchers, no
  * tenant id, and not a passthrough tenant. Frozen, as principals are shared by every request of a credential.
  */
-export function principalOf(user: string, metricsUser: string, grant: Grant, namespaceLabel: string): Principal | undefined {
+export function principalOf(
+  user: string,
+  metricsUser: string,
+  grant: Grant,
+  namespaceLabel: string,
+  counted: { readonly tenant?: string; readonly limits?: LimitsOverrides } = {},
+): Principal | undefined {
   const matchers = tenantMatchers(grant, namespaceLabel);
   // A grant of namespaces or labels that cannot be met allows nothing, even beside a tenant id.
   const confined = grant.namespaces.length > 0 || Object.keys(grant.labels).length > 0;
   if (matchers.length === 0 && (confined || (grant.tenantId === undefined && grant.passthrough !== true))) return undefined;
+  const key = selectorText(matchers);
   return Object.freeze({
     user,
     metricsUser,
     grant,
     matchers: Object.freeze(matchers.map((m) => Object.freeze(m))),
-    key: selectorText(matchers),
+    key,
+    tenant: counted.tenant ?? grant.tenantId ?? (key || user),
+    ...(counted.limits !== undefined && { limits: counted.limits }),
   });
 }
 

@@ -1,5 +1,6 @@
 import type { PeerCertificate } from 'node:tls';
 import type { Matcher } from 'promql-parser-wasm';
+import type { LimitsOverrides } from '../limits/limits.js';
 
 /** What a credential grants: namespaces, label values (one or several per label), and a Cortex tenant id. */
 export interface Grant {
@@ -29,6 +30,13 @@ export interface Principal {
    * whichever credential carried them: caches of what enforcement gave are shared by key, never per credential.
    */
   readonly key: string;
+  /**
+   * Whom the tenant limits count this caller as: a users-file name, else the tenant id, else the grant's key (JWTs
+   * granting the same thing share their limits).
+   */
+  readonly tenant: string;
+  /** The tenant's own limits (a `limits:` block), over the flags' defaults. */
+  readonly limits?: LimitsOverrides;
 }
 
 export type AuthOutcome =

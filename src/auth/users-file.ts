@@ -1,5 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { isLabelName } from '../labels.js';
+import { readLimits, type LimitsOverrides } from '../limits/limits.js';
 import { parseStoredPassword, type StoredPassword } from './password.js';
 import { err, ok, type Result } from '../result.js';
 import { isTenantId, TENANT_ID_RULE } from '../tenant.js';
@@ -19,6 +20,8 @@ export interface UserEntry {
   readonly tenantIds?: readonly string[];
   /** A gateway file's passthrough tenant: the client's own X-Scope-OrgID is sent. */
   readonly passthrough?: boolean;
+  /** promgate's optional `limits:` block: this user's tenant limits, over the flags' defaults. */
+  readonly limits?: LimitsOverrides;
   /** Where the entry starts, e.g. `authn.yaml:7 users[2]`, for log lines about it. */
   readonly where: string;
 }
@@ -32,11 +35,11 @@ export interface UsersFile {
 // Expanding aliases is how "billion laughs" files blow up. yaml counts uses of an anchor weighted by the aliases
 // inside it; this bound leaves room for hundreds of users sharing a `<<: *base` and none for exponential nesting.
 const MAX_ALIAS_COUNT = 10_000;
-const USER_FIELDS = new Set(['username', 'password', 'namespace', 'namespaces', 'labels', 'tenant']);
+const USER_FIELDS = new Set(['username', 'password', 'namespace', 'namespaces', 'labels', 'tenant', 'limits']);
 
 /**
  * Parses k8spin's users file: `users: [{username, password, namespace, namespaces, labels}]`, and promgate's
- * optional `tenant` (sent as X-Scope-OrgID under `--enforce header` or `both`).
+ * optional `tenant` (sent as X-Scope-OrgID under `--enforce header` or `both`) and `limits` (see limits/limits.ts).
  * Like k8spin (Go's YAML decoder), unknown fields are ignored and unquoted numbers or booleans are taken as
  * written (`password: 0123` is "0123"). Stricter than k8spin where leniency would widen access or let anyone
  * in: a user needs a username, and no value may be empty (a password left out makes a certificate-only entry, which
@@ -123,6 +126,7 @@ class UsersFileReader {
     if (tenant !== undefined && !isTenantId(tenant)) {
       throw this.fail(fields.get('tenant')!.value, `${path}.tenant`, `${JSON.stringify(tenant)} is not a tenant id Cortex accepts: ${TENANT_ID_RULE}`);
     }
+    const limits = this.limits(fields.get('limits'), `${path}.limits`);
     return {
       username,
       ...(password?.ok === true && { password: password.value }),
@@ -130,8 +134,28 @@ class UsersFileReader {
       namespaces: namespace ? [namespace, ...namespaces] : namespaces,
       labels: this.labels(fields.get('labels'), `${path}.labels`),
       ...(tenant !== undefined && { tenantIds: [tenant] }),
+      ...(limits !== undefined && { limits }),
       where: `${this.file}:${this.lineOf(node)} ${path}`,
     };
+  }
+
+  /** A `limits:` mapping of limit names to values (`rate: 10`, `max_range: 32d`); undefined when absent. */
+  private limits(entry: Entry | undefined, path: string): LimitsOverrides | undefined {
+    const node = this.resolve(entry?.value ?? null);
+    if (isNull(node)) return undefined;
+    if (!isMap(node)) throw this.fail(node, path, 'must be a mapping of limit names to values');
+    const block = new Map<string, string>();
+    const keys = new Map<string, Node>();
+    for (const [name, field] of this.entries(node, path)) {
+      const value = this.resolve(field.value);
+      const text = value === null ? undefined : this.scalarText(value);
+      if (text === undefined) throw this.fail(field.key, `${path}.${name}`, 'must be a number or a duration');
+      block.set(name, text);
+      keys.set(name, field.key);
+    }
+    const read = readLimits(block);
+    if (!read.ok) throw this.fail(keys.get(read.error.key) ?? node, `${path}.${read.error.key}`, read.error.message);
+    return read.value;
   }
 
   private labels(entry: Entry | undefined, path: string): Record<string, readonly string[]> {

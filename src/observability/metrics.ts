@@ -11,6 +11,8 @@ export type Refusal =
   | 'unsupported_media_type'
   | 'body_too_large'
   | 'bad_request'
+  /** Over a tenant limit: a query's complexity or window (422), its rate or concurrency (429, 503); see promgate_limit_refusals_total. */
+  | 'limited'
   /** The parser failed on the query (a trap): the query is refused with 500. */
   | 'internal';
 

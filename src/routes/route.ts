@@ -3,6 +3,8 @@ import type { Enforcement } from '../enforce/isolation.js';
 import type { EnforcedCache, ParamsError } from '../enforce/params.js';
 import type { ErrorType } from '../http/errors.js';
 import type { Param } from '../http/form.js';
+import type { TenantLimits } from '../limits/limits.js';
+import type { LimitReason } from '../limits/metrics.js';
 import type { JsonAnswer, JsonClient } from '../upstream/json.js';
 import type { Result } from '../result.js';
 
@@ -28,6 +30,8 @@ export interface RouteRequest {
   readonly json?: unknown;
   /** Enforced expressions already worked out, shared by every request. */
   readonly cache: EnforcedCache;
+  /** The tenant's limits on what a query may ask (range, lookback, points); none when not given. */
+  readonly limits?: TenantLimits;
 }
 
 /** A request below the upstream's path prefix: its path and its canonical urlencoded parameters. */
@@ -55,6 +59,8 @@ export interface Refusal {
   readonly status: number;
   readonly errorType: ErrorType;
   readonly message: string;
+  /** The limit the request is over, when that is why: counted by tenant. */
+  readonly limit?: LimitReason;
 }
 
 /** Decides what to do with a request: pure, but for the upstream calls an `answer` action makes when run. */
@@ -82,8 +88,9 @@ export interface Route {
 
 export const stream = (call: UpstreamCall): Result<Action, Refusal> => ({ ok: true, value: { kind: 'stream', call } });
 
-/** A refusal of the request's parameters: the caller's (400), or the parser's own failure (500). */
+/** A refusal of the request's parameters: the caller's (400, or 422 over a complexity limit), or the parser's own failure (500). */
 export function paramsRefusal(error: ParamsError): Result<never, Refusal> {
+  if (error.tooComplex === true) return { ok: false, error: { status: 422, errorType: 'bad_data', message: error.message, limit: 'too_complex' } };
   return { ok: false, error: { status: error.errorType === 'internal' ? 500 : 400, errorType: error.errorType, message: error.message } };
 }
 

@@ -9,6 +9,7 @@ import { isForm, isJson, limitedBody, readBody, type BodyRefusal } from '../http
 import { sendError, type ErrorType } from '../http/errors.js';
 import { decodeForm, encodeParam, type Param } from '../http/form.js';
 import { parseTarget } from '../http/target.js';
+import type { Lease, LimitRefusal, Limiter } from '../limits/limiter.js';
 import { passedThrough } from '../tenant.js';
 import type { Deps } from '../observability/deps.js';
 import type { GatewayMetrics, Refusal } from '../observability/metrics.js';
@@ -40,6 +41,8 @@ export interface AppOptions {
   /** How the upstream keeps tenants apart, and so what a credential must carry. */
   enforcement: Enforcement;
   metrics: GatewayMetrics;
+  /** Tenant rate and concurrency limits, and the limits handlers hold queries to; none when not given. */
+  limiter?: Limiter;
 }
 
 type GatewayEnv = { Bindings: HttpBindings };
@@ -50,7 +53,7 @@ type GatewayEnv = { Bindings: HttpBindings };
  */
 type Stage = (incoming: IncomingMessage, outgoing: ServerResponse, exchange: Exchange) => boolean | Promise<boolean>;
 
-const REFUSAL_BY_STATUS: Readonly<Record<number, Refusal>> = { 400: 'bad_request', 403: 'forbidden', 404: 'not_found', 413: 'body_too_large', 415: 'unsupported_media_type' };
+const REFUSAL_BY_STATUS: Readonly<Record<number, Refusal>> = { 400: 'bad_request', 403: 'forbidden', 404: 'not_found', 413: 'body_too_large', 415: 'unsupported_media_type', 422: 'limited' };
 const WITH_BODY = new Set(['POST', 'PUT']);
 
 /**
@@ -64,7 +67,7 @@ const WITH_BODY = new Set(['POST', 'PUT']);
  * request (`c.env.incoming`) directly, so that Hono builds no Web Request or Headers either.
  */
 export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
-  const { routes, upstreams, authenticator, unprotected, maxBodySize, maxRawBodySize, cache, enforcement, metrics } = options;
+  const { routes, upstreams, authenticator, unprotected, maxBodySize, maxRawBodySize, cache, enforcement, metrics, limiter } = options;
   const upstreamOf = (name: string): Upstream => {
     const upstream = upstreams.get(name);
     if (upstream === undefined) throw new Error(`no upstream named ${JSON.stringify(name)}`);
@@ -222,9 +225,47 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
       segments,
       ...(exchange.json !== undefined && { json: exchange.json }),
       cache,
+      ...(exchange.limits !== undefined && { limits: exchange.limits }),
     });
-    if (!decided.ok) return refuseRoute(outgoing, exchange, decided.error);
-    return execute(decided.value, route, incoming, outgoing, exchange).then(() => true);
+    if (!decided.ok) {
+      if (decided.error.limit !== undefined) limiter?.count(principal, decided.error.limit);
+      return refuseRoute(outgoing, exchange, decided.error);
+    }
+    if (limiter === undefined) return execute(decided.value, route, incoming, outgoing, exchange).then(() => true);
+    // One of the tenant's concurrent places is held until the answer has ended.
+    const leased = limiter.acquire(principal, exchange.limits!, outgoing);
+    const run = (lease: Lease | LimitRefusal): boolean | Promise<boolean> => {
+      if ('reason' in lease) return outgoing.destroyed || refuseLimited(outgoing, exchange, lease);
+      return execute(decided.value, route, incoming, outgoing, exchange).then(
+        () => {
+          lease.release();
+          return true;
+        },
+        (error: unknown) => {
+          lease.release();
+          throw error;
+        },
+      );
+    };
+    return leased instanceof Promise ? leased.then(run) : run(leased);
+  };
+
+  /** The tenant's request rate: a token from its bucket, or 429 with Retry-After. */
+  const rateLimit: Stage = (_incoming, outgoing, exchange) => {
+    const principal = exchange.principal!;
+    const limits = limiter!.limitsOf(principal.limits);
+    exchange.limits = limits;
+    const refused = limiter!.admit(principal, limits);
+    if (refused === undefined) return false;
+    if (refused instanceof Promise) return refused.then((r) => r !== undefined && refuseLimited(outgoing, exchange, r));
+    return refuseLimited(outgoing, exchange, refused);
+  };
+
+  const refuseLimited = (outgoing: ServerResponse, exchange: Exchange, refusal: LimitRefusal): true => {
+    exchange.note = refusal.message;
+    return refuse(outgoing, exchange, 'limited', refusal.status, 'unavailable', refusal.message, {
+      'retry-after': String(refusal.retryAfterSeconds),
+    });
   };
 
   const refuseRoute = (outgoing: ServerResponse, exchange: Exchange, refusal: RouteRefusal): true =>
@@ -301,7 +342,10 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     }
   };
 
-  const stages: readonly Stage[] = [canonicalPath, unprotectedEndpoints, authenticate, method, parameters, handle];
+  const stages: readonly Stage[] =
+    limiter === undefined
+      ? [canonicalPath, unprotectedEndpoints, authenticate, method, parameters, handle]
+      : [canonicalPath, unprotectedEndpoints, authenticate, method, rateLimit, parameters, handle];
 
   const internalError = (error: unknown, outgoing: ServerResponse, exchange?: Exchange): Response => {
     const { stack, message } = error instanceof Error ? error : new Error(String(error));

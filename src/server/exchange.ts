@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/types.js';
 import type { Param } from '../http/form.js';
+import type { TenantLimits } from '../limits/limits.js';
 import type { Target } from '../http/target.js';
 import type { RouteMatch } from '../routes/table.js';
 import type { Tally } from '../upstream/forward.js';
@@ -14,6 +15,8 @@ export interface Exchange extends Tally {
   target?: Target;
   match?: RouteMatch;
   principal?: Principal;
+  /** The principal's tenant limits, when limits are on. */
+  limits?: TenantLimits;
   /** The X-Scope-OrgID sent upstream, as the enforcement mode says. */
   orgId?: string;
   /** The parameters of URL and body together, decoded, in the order sent; logged at debug level. */
