@@ -6,10 +6,11 @@ import { describeEnforcement } from '../enforce/isolation.js';
 import { EnforcedCache } from '../enforce/params.js';
 import { createLogger } from '../observability/logger.js';
 import { createGatewayMetrics, createRegistry } from '../observability/metrics.js';
-import { PROMETHEUS, PROMETHEUS_ROUTES, RouteTable } from '../routes/table.js';
+import { ALERTMANAGER, ALERTMANAGER_ROUTES, PROMETHEUS, PROMETHEUS_ROUTES, RouteTable } from '../routes/table.js';
 import { createApp } from '../server/app.js';
 import { createInternalApp } from '../server/internal.js';
 import { drain, listen, portOf } from '../server/listen.js';
+import { createUpstream } from '../upstream/upstream.js';
 import { serveGateway } from './run-gateway.js';
 import { mainListenerTls, prometheusUpstream } from './tls-setup.js';
 
@@ -51,15 +52,20 @@ async function run(options: RunOptions): Promise<void> {
   const upstream = prometheus.value;
   const tls = await mainListenerTls(options, deps);
   if (!tls.ok) return fail(tls.error);
+  const upstreams = new Map([[PROMETHEUS, upstream]]);
+  // Alertmanager's API is served only when there is one to send it to.
+  const alertmanager = options.alertmanagerEndpoint;
+  if (alertmanager !== undefined) upstreams.set(ALERTMANAGER, createUpstream({ url: alertmanager, timeoutMs: options.upstreamTimeoutMs }));
+  const served = alertmanager === undefined ? PROMETHEUS_ROUTES : [...PROMETHEUS_ROUTES, ...ALERTMANAGER_ROUTES];
 
-  const { table: routes, ignored } = new RouteTable(PROMETHEUS_ROUTES).narrowed(options.protectedEndpoints);
+  const { table: routes, ignored } = new RouteTable(served).narrowed(options.protectedEndpoints);
   for (const path of ignored) logger.warn({ path }, 'protected endpoint ignored: promgate cannot enforce it, so it stays refused');
   for (const path of options.unprotectedEndpoints) logger.info({ path }, 'unauthenticated endpoint (GET and HEAD, proxied without credentials)');
 
   const app = createApp(
     {
       routes,
-      upstreams: new Map([[PROMETHEUS, upstream]]),
+      upstreams,
       authenticator: authenticator.value,
       unprotected: new Set(options.unprotectedEndpoints),
       unprotectedUpstream: PROMETHEUS,
@@ -81,13 +87,12 @@ async function run(options: RunOptions): Promise<void> {
           fail(`cannot listen on internal port ${options.internalPort}`, e),
         );
   ready = true;
-  const endpoint = new URL(options.prometheusEndpoint);
-  if (endpoint.password !== '') endpoint.password = 'xxxxx';
   logger.info(
     {
       port: portOf(main),
       internalPort: internal === undefined ? 0 : portOf(internal),
-      upstream: endpoint.href,
+      upstream: withoutPassword(options.prometheusEndpoint),
+      ...(alertmanager !== undefined && { alertmanager: withoutPassword(alertmanager) }),
       authType: options.authTypes.join(','),
       tls: tls.value !== undefined,
       enforce: options.enforce,
@@ -106,7 +111,7 @@ async function run(options: RunOptions): Promise<void> {
     ready = false;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
     await drain(main, SHUTDOWN_BOUND_MS, logger);
-    await Promise.allSettled([authenticator.value.close(), upstream.close(), tls.value?.close()]);
+    await Promise.allSettled([authenticator.value.close(), ...[...upstreams.values()].map((u) => u.close()), tls.value?.close()]);
     if (internal !== undefined) await drain(internal, 1000, logger);
     logger.info('stopped');
     logger.flush();
@@ -114,4 +119,11 @@ async function run(options: RunOptions): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** An endpoint for the log: its password, if it has one, hidden. */
+function withoutPassword(url: URL): string {
+  const shown = new URL(url);
+  if (shown.password !== '') shown.password = 'xxxxx';
+  return shown.href;
 }

@@ -11,11 +11,13 @@ import { tlsOptions, toTlsRunOptions, type TlsRunOptions } from './tls-flags.js'
 import { isLabelName } from '../labels.js';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
 import { err, ok, type Result } from '../result.js';
-import { PROMETHEUS_ROUTES, RouteTable } from '../routes/table.js';
+import { ALERTMANAGER_ROUTES, PROMETHEUS_ROUTES, RouteTable } from '../routes/table.js';
 
 export interface RunOptions extends AuthOptions, TlsRunOptions {
   port: number;
   prometheusEndpoint: URL;
+  /** Undefined: no Alertmanager, and its API's paths stay 404. */
+  alertmanagerEndpoint?: URL;
   reloadIntervalMinutes: number;
   unprotectedEndpoints: string[];
   /** Undefined: every endpoint promgate can enforce. */
@@ -33,7 +35,7 @@ export interface RunOptions extends AuthOptions, TlsRunOptions {
 }
 
 const DEFAULT_UNPROTECTED = '/-/healthy,/-/ready';
-const ROUTES = new RouteTable(PROMETHEUS_ROUTES);
+const ROUTES = new RouteTable([...PROMETHEUS_ROUTES, ...ALERTMANAGER_ROUTES]);
 const DEFAULT_AUTH_CONFIG = 'authn.yaml';
 
 function integer(min: number, max: number) {
@@ -82,6 +84,8 @@ export function addRunOptions(command: Command): Command {
     new Option('--prometheus-endpoint <url>', 'upstream Prometheus, Cortex, Mimir or Thanos URL; a path prefix is kept')
       .env(env('PROMETHEUS_ENDPOINT'))
       .default('http://localhost:9090'),
+    new Option('--alertmanager-endpoint <url>', "Alertmanager URL for its v2 API (tenants' alerts and silences); a path prefix is kept")
+      .env(env('ALERTMANAGER_ENDPOINT')),
     new Option('--reload-interval <minutes>', 'minutes between re-reads of --auth-config (0: only on change and SIGHUP)')
       .env(env('RELOAD_INTERVAL'))
       .default(5)
@@ -142,6 +146,7 @@ export function addRunOptions(command: Command): Command {
 interface RawRunOptions {
   port: number;
   prometheusEndpoint: string;
+  alertmanagerEndpoint?: string;
   reloadInterval: number;
   unprotectedEndpoints: string | string[];
   protectedEndpoints?: string[];
@@ -167,18 +172,27 @@ interface RawRunOptions {
   jwtMetricsUser: JwtOptions['metricsUser'];
 }
 
+/** An upstream's URL: http or https, a path prefix allowed, no query or fragment. */
+function endpointUrl(flag: string, value: string): Result<URL, string> {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return err(`${flag} ${JSON.stringify(value)} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return err(`${flag} must be an http or https URL`);
+  if (url.search !== '' || url.hash !== '') return err(`${flag} must not have a query or fragment`);
+  return ok(url);
+}
+
 /** Checks what single flags cannot, and shapes the parsed flags into RunOptions. */
 export function toRunOptions(command: Command): Result<RunOptions, string> {
   const raw = command.opts<RawRunOptions>();
 
-  let endpoint: URL;
-  try {
-    endpoint = new URL(raw.prometheusEndpoint);
-  } catch {
-    return err(`--prometheus-endpoint ${JSON.stringify(raw.prometheusEndpoint)} is not a URL`);
-  }
-  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') return err('--prometheus-endpoint must be an http or https URL');
-  if (endpoint.search !== '' || endpoint.hash !== '') return err('--prometheus-endpoint must not have a query or fragment');
+  const endpoint = endpointUrl('--prometheus-endpoint', raw.prometheusEndpoint);
+  if (!endpoint.ok) return endpoint;
+  const alertmanager = raw.alertmanagerEndpoint === undefined ? undefined : endpointUrl('--alertmanager-endpoint', raw.alertmanagerEndpoint);
+  if (alertmanager?.ok === false) return alertmanager;
 
   const unprotected =
     typeof raw.unprotectedEndpoints === 'string' ? pathList(raw.unprotectedEndpoints, '') : raw.unprotectedEndpoints;
@@ -203,7 +217,7 @@ export function toRunOptions(command: Command): Result<RunOptions, string> {
   if (raw.authType.includes('jwt') && !jwtOnly && !keyGiven) {
     return err(`--auth-type ${raw.authType.join(',')}: --auth-config is the users file, so JWTs need --jwt-secret or --jwt-public-key`);
   }
-  const tls = toTlsRunOptions(command, endpoint);
+  const tls = toTlsRunOptions(command, endpoint.value);
   if (!tls.ok) return tls;
   if (raw.authType.includes('mtls') && tls.value.listenerTls?.from !== 'web-config') {
     const problem = mtlsListenerProblem(tls.value.listenerTls?.settings);
@@ -212,7 +226,8 @@ export function toRunOptions(command: Command): Result<RunOptions, string> {
 
   const options: RunOptions = {
     port: raw.port,
-    prometheusEndpoint: endpoint,
+    prometheusEndpoint: endpoint.value,
+    ...(alertmanager?.ok === true && { alertmanagerEndpoint: alertmanager.value }),
     reloadIntervalMinutes: raw.reloadInterval,
     unprotectedEndpoints: unprotected,
     authTypes: raw.authType,

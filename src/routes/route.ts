@@ -22,6 +22,8 @@ export interface RouteRequest {
   readonly principal: Principal;
   /** The canonical request path, as the client sent it (still percent-encoded). */
   readonly path: string;
+  /** One of the route's methods: routes that act on several (GET and DELETE of a silence) tell them apart. */
+  readonly method: Method;
   /** The parameters of the URL and of a form body together, decoded, in the order sent. */
   readonly params: readonly Param[];
   /** The route's `<name>` path segments, in order, still percent-encoded as sent. */

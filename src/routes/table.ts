@@ -1,7 +1,9 @@
+import { amAlertsHandler, amStatusHandler, silenceHandler, silencesHandler } from './alertmanager/index.js';
 import { federateHandler } from './federate/index.js';
 import { metadataHandler } from './metadata/index.js';
 import { queryHandler } from './query/index.js';
 import type { BodyPolicy, Handler, Method, Route } from './route.js';
+import { alertsHandler, rulesHandler } from './rules/index.js';
 import { labelsHandler, seriesHandler } from './series-labels/index.js';
 import { passThroughHandler } from './status/index.js';
 
@@ -37,6 +39,28 @@ export const PROMETHEUS_ROUTES: readonly Route[] = [
   route('/api/v1/status/buildinfo', GET, 'none', false, passThroughHandler('/api/v1/status/buildinfo')),
   route('/api/v1/format_query', GET_POST, 'form', false, passThroughHandler('/api/v1/format_query')),
   route('/api/v1/parse_query', GET_POST, 'form', false, passThroughHandler('/api/v1/parse_query')),
+  route('/api/v1/rules', GET_POST, 'form', true, rulesHandler),
+  route('/api/v1/alerts', GET_POST, 'form', true, alertsHandler),
+];
+
+/** The upstream that Alertmanager's API goes to (`--alertmanager-endpoint`). */
+export const ALERTMANAGER = 'alertmanager';
+
+const amRoute = (path: string, methods: readonly Method[], body: BodyPolicy, handler: Handler): Route => ({
+  ...route(path, methods, body, true, handler),
+  upstream: ALERTMANAGER,
+});
+
+/**
+ * Alertmanager's v2 API, as far as a tenant may use it (routes/alertmanager/): its alerts, its own silences, and
+ * the status Grafana's health check needs. Everything else (receivers, reload, the v1 API) stays 404.
+ */
+export const ALERTMANAGER_ROUTES: readonly Route[] = [
+  amRoute('/api/v2/alerts', GET_POST, 'none', amAlertsHandler('/api/v2/alerts')),
+  amRoute('/api/v2/alerts/groups', GET, 'none', amAlertsHandler('/api/v2/alerts/groups')),
+  amRoute('/api/v2/silences', GET_POST, 'json', silencesHandler),
+  amRoute('/api/v2/silence/<id>', ['GET', 'DELETE'], 'none', silenceHandler),
+  amRoute('/api/v2/status', GET, 'none', amStatusHandler),
 ];
 
 /** A route found for a path, with the raw (still percent-encoded) segments its `<name>` parts matched. */

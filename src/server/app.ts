@@ -13,7 +13,7 @@ import type { Lease, LimitRefusal, Limiter } from '../limits/limiter.js';
 import { passedThrough } from '../tenant.js';
 import type { Deps } from '../observability/deps.js';
 import type { GatewayMetrics, Refusal } from '../observability/metrics.js';
-import type { Action, Refusal as RouteRefusal, Route } from '../routes/route.js';
+import type { Action, Method, Refusal as RouteRefusal, Route } from '../routes/route.js';
 import type { RouteTable } from '../routes/table.js';
 import { answerUpstreamFailure } from '../upstream/failure.js';
 import { forward } from '../upstream/forward.js';
@@ -221,6 +221,7 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     const decided = route.handler({
       principal,
       path: exchange.target!.path,
+      method: incoming.method as Method,
       params: exchange.params!,
       segments,
       ...(exchange.json !== undefined && { json: exchange.json }),

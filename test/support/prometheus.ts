@@ -21,13 +21,18 @@ export interface PromServer {
 
 /** Installs Debian's prometheus package when the binaries are missing (needs root, as on CI and the demo machines). */
 export function ensurePrometheusInstalled(): void {
-  if (hasCommand('prometheus') && hasCommand('promtool')) return;
+  ensureInstalled('prometheus', ['prometheus', 'promtool']);
+}
+
+/** Installs a Debian package when any of its commands is missing (needs root, as on CI and the demo machines). */
+export function ensureInstalled(pkg: string, commands: readonly string[]): void {
+  if (commands.every(hasCommand)) return;
   if (process.getuid?.() !== 0) {
-    throw new Error('prometheus and promtool are missing: install Debian\'s "prometheus" package (apt-get install prometheus)');
+    throw new Error(`${commands.join(' and ')} missing: install Debian's "${pkg}" package (apt-get install ${pkg})`);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['update', '-qq'], env);
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'prometheus'], env);
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', pkg], env);
 }
 
 export async function freePort(): Promise<number> {
@@ -123,9 +128,10 @@ function blocksFor(openMetrics: string): string {
   return join(dir, 'blocks');
 }
 
-async function waitReady(url: string, child: ChildProcess, dispatcher?: Dispatcher): Promise<void> {
+/** Waits for `${url}/-/ready` (Prometheus's and Alertmanager's readiness endpoint) to answer 200. */
+export async function waitReady(url: string, child: ChildProcess, dispatcher?: Dispatcher, name = 'prometheus'): Promise<void> {
   for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with status ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with status ${child.exitCode}`);
     try {
       const res = await (dispatcher === undefined ? fetch(`${url}/-/ready`) : undiciFetch(`${url}/-/ready`, { dispatcher }));
       if (res.ok) return;
@@ -134,10 +140,11 @@ async function waitReady(url: string, child: ChildProcess, dispatcher?: Dispatch
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`prometheus at ${url} was not ready after 30 s`);
+  throw new Error(`${name} at ${url} was not ready after 30 s`);
 }
 
-function stopChild(child: ChildProcess, removeDir?: string): Promise<void> {
+/** SIGTERM, then SIGKILL after 5 s; `removeDir` is removed once the child is gone. */
+export function stopChild(child: ChildProcess, removeDir?: string): Promise<void> {
   const cleanup = () => { if (removeDir) rmSync(removeDir, { recursive: true, force: true }); };
   if (child.exitCode !== null || child.signalCode !== null) { cleanup(); return Promise.resolve(); }
   return new Promise((resolve) => {

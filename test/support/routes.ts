@@ -6,8 +6,9 @@ import { EnforcedCache } from '../../src/enforce/params.js';
 import { selectorText } from '../../src/enforce/selector.js';
 import { decodeForm, type Param } from '../../src/http/form.js';
 import type { Result } from '../../src/result.js';
-import type { Action, Refusal, UpstreamCall } from '../../src/routes/route.js';
+import type { Action, Method, Refusal, UpstreamCall } from '../../src/routes/route.js';
 import { PROMETHEUS_ROUTES, RouteTable } from '../../src/routes/table.js';
+import type { JsonAnswer, JsonClient } from '../../src/upstream/json.js';
 
 export const A: Matcher[] = [{ name: 'namespace', type: '=', value: 'tenant-a' }];
 export const AB: Matcher[] = [
@@ -29,10 +30,11 @@ export function decide(
   params: readonly Param[],
   matchers: readonly Matcher[] = A,
   cache = new EnforcedCache({ maxBytes: 1 << 20, maxParamLength: 4096 }),
+  method: Method = 'GET',
 ): Result<Action, Refusal> {
   const match = TABLE.find(path);
   assert.ok(match, `no route for ${path}`);
-  return match.route.handler({ principal: principalWith(matchers), path, params, segments: match.segments, cache });
+  return match.route.handler({ principal: principalWith(matchers), path, method, params, segments: match.segments, cache });
 }
 
 /** The upstream call a streamed request makes. */
@@ -69,4 +71,20 @@ export function parserMessage(run: () => unknown): string {
     if (e instanceof PromQLError) return e.message;
   }
   throw new Error('no PromQLError');
+}
+
+/** A JSON client that answers from a list and records what it was asked: the handler's upstream calls. */
+export function scripted(...answers: JsonAnswer[]): JsonClient & { asked: { path: string; params: Param[] }[] } {
+  const asked: { path: string; params: Param[] }[] = [];
+  return {
+    asked,
+    get(path, params) {
+      const decoded: Param[] = [];
+      assert.ok(decodeForm(params, decoded).ok);
+      asked.push({ path, params: decoded });
+      const answer = answers.shift();
+      assert.ok(answer, `no answer left for ${path}`);
+      return Promise.resolve(answer);
+    },
+  };
 }

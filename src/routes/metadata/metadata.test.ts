@@ -1,24 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { A, decide, refusal, sent } from '../../../test/support/routes.js';
-import { decodeForm, type Param } from '../../http/form.js';
+import { A, decide, refusal, scripted, sent } from '../../../test/support/routes.js';
+import type { Param } from '../../http/form.js';
 import type { JsonAnswer, JsonClient } from '../../upstream/json.js';
-
-/** A JSON client that answers from a list and records what it was asked: the handler's upstream calls. */
-function scripted(...answers: JsonAnswer[]): JsonClient & { asked: { path: string; params: Param[] }[] } {
-  const asked: { path: string; params: Param[] }[] = [];
-  return {
-    asked,
-    get(path, params) {
-      const decoded: Param[] = [];
-      assert.ok(decodeForm(params, decoded).ok);
-      asked.push({ path, params: decoded });
-      const answer = answers.shift();
-      assert.ok(answer, `no answer left for ${path}`);
-      return Promise.resolve(answer);
-    },
-  };
-}
 
 const sources = { status: 200, body: { status: 'success', data: { resultType: 'vector', result: [{ metric: { __name__: 'up', job: 'j', instance: 'i' }, value: [1, '1'] }] } } };
 const targets = {
