@@ -155,6 +155,54 @@ describe('run options', () => {
     for (const bad of ['', '0', '1XB', 'MiB', '-5']) assert.throws(() => parseSize(bad), bad);
   });
 
+  it('shapes the TLS flags, and refuses what cannot work together, saying why', () => {
+    const listener = ['--tls-cert-file', 'tls.crt', '--tls-key-file', 'tls.key'];
+    const verified = [...listener, '--tls-client-ca-file', 'ca.crt', '--tls-client-auth', 'RequireAndVerifyClientCert'];
+    const r = runOptions([...verified, '--auth-type', 'mtls,basic', '--mtls-identity', 'uri', '--tls-min-version', 'VersionTLS13']);
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.value.authTypes, ['mtls', 'basic']);
+    assert.equal(r.value.mtlsIdentity, 'uri');
+    assert.deepEqual(r.value.listenerTls, {
+      from: 'flags',
+      settings: { certFile: 'tls.crt', keyFile: 'tls.key', clientCaFile: 'ca.crt', clientAuth: 'RequireAndVerifyClientCert', minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', honorCipherOrder: true },
+    });
+    assert.equal(runOptions([]).ok && runOptions([]).value.listenerTls, undefined);
+    const web = runOptions(['--web.config.file', 'web.yml', '--auth-type', 'mtls']);
+    assert.ok(web.ok);
+    assert.deepEqual(web.value.listenerTls, { from: 'web-config', file: 'web.yml' }, 'mtls with a web configuration file is checked once the file is read');
+    const upstream = runOptions(['--prometheus-endpoint', 'https://prom:9090', '--prometheus-ca-file', 'ca.crt', '--prometheus-cert-file', 'c.crt', '--prometheus-key-file', 'c.key', '--prometheus-server-name', 'prom.internal']);
+    assert.ok(upstream.ok);
+    assert.deepEqual(upstream.value.prometheusTls, { caFile: 'ca.crt', certFile: 'c.crt', keyFile: 'c.key', serverName: 'prom.internal', insecureSkipVerify: false });
+
+    const refusals: [string[], RegExp][] = [
+      [['--tls-cert-file', 'tls.crt'], /TLS needs both --tls-cert-file and --tls-key-file/],
+      [['--tls-client-auth', 'RequireAndVerifyClientCert'], /TLS needs both/],
+      [[...listener, '--web.config.file', 'web.yml'], /--web.config.file and the --tls-\* flags cannot be given together/],
+      [[...listener, '--tls-client-ca-file', 'ca.crt'], /--tls-client-ca-file is given but --tls-client-auth is NoClientCert/],
+      [[...listener, '--tls-client-auth', 'VerifyClientCertIfGiven'], /needs --tls-client-ca-file: promgate never verifies client certificates against public CAs/],
+      [['--auth-type', 'mtls'], /--auth-type mtls needs a TLS listener/],
+      [[...listener, '--tls-client-ca-file', 'ca.crt', '--tls-client-auth', 'RequireAnyClientCert', '--auth-type', 'mtls'], /needs client certificates verified in the handshake.*not RequireAnyClientCert/],
+      [[...verified, '--auth-type', 'mtls,jwt'], /--auth-config is the users file, so JWTs need --jwt-secret or --jwt-public-key/],
+      [['--prometheus-ca-file', 'ca.crt'], /need an https --prometheus-endpoint/],
+      [['--prometheus-endpoint', 'https://p', '--prometheus-cert-file', 'c.crt'], /needs both --prometheus-cert-file and --prometheus-key-file/],
+    ];
+    for (const [args, message] of refusals) {
+      const refused = runOptions(args);
+      assert.equal(refused.ok, false, args.join(' '));
+      assert.match(refused.ok ? '' : refused.error, message, args.join(' '));
+    }
+    assert.ok(runOptions([...verified, '--auth-type', 'mtls,jwt', '--jwt-secret', 's']).ok);
+  });
+
+  for (const args of [['--auth-type', 'basic,basic'], ['--auth-type', 'mtls,ldap'], ['--tls-client-auth', 'Always'], ['--tls-min-version', 'TLS14'], ['--mtls-identity', 'serial']]) {
+    it(`run ${args.join(' ')}: one line on stderr, status 2`, () => {
+      const r = cli(['run', ...args]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /^error: /);
+    });
+  }
+
   it('reads Go-style single-dash flags of run', () => {
     const r = cli(['run', '-port=abc']);
     assert.equal(r.status, 2);
