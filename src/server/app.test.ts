@@ -40,9 +40,9 @@ const fixedAuthenticator: Authenticator = {
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** Signs method, full path and body, as SigV4 does (in spirit): the upstream can check what it got. */
-const signer: RequestSigner = (request, origin) => {
+const signer: RequestSigner = async (request, origin) => {
   const body = request.body === null ? '' : typeof request.body === 'string' ? request.body : '<stream>';
-  return { ...request.headers, 'x-signature': sha256(`${request.method}\n${request.path}\n${body}`), 'x-signed-for': origin };
+  return { ...request, headers: { ...request.headers, 'x-signature': sha256(`${request.method}\n${request.path}\n${body}`), 'x-signed-for': origin } };
 };
 
 /** Keeps the even numbers of a list; anything else cannot be filtered. */

@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { Deps } from '../observability/deps.js';
 import { registered } from '../observability/metrics.js';
 import { UpstreamTimeout } from './failure.js';
-import { createUpstream, type Upstream, type UpstreamConfig, type UpstreamRequest } from './upstream.js';
+import { createUpstream, failBeforeSending, type Upstream, type UpstreamConfig, type UpstreamRequest } from './upstream.js';
 
 export interface BalancedConfig {
   /** The component's name, for logs and metrics. */
@@ -264,6 +264,5 @@ class Bounded {
 
 /** No address to send to: the caller's handler fails as for an upstream that cannot be reached (502). */
 function noAddress(handler: Dispatcher.DispatchHandler, host: string): void {
-  const error = Object.assign(new Error(`${host} resolves to no address`), { code: 'ENOTFOUND' });
-  handler.onResponseError?.({ abort() {}, pause() {}, resume() {}, aborted: true, paused: false, reason: error } as unknown as Dispatcher.DispatchController, error);
+  failBeforeSending(handler, Object.assign(new Error(`${host} resolves to no address`), { code: 'ENOTFOUND' }));
 }

@@ -18,11 +18,16 @@ export interface FinalRequest {
   /** The full path, the upstream's prefix included, with its query string. */
   readonly path: string;
   readonly headers: Record<string, string>;
-  readonly body: string | Readable | null;
+  readonly body: string | Uint8Array | Readable | null;
 }
 
-/** Signs a final request (AWS SigV4, say), giving the headers to send with it. */
-export type RequestSigner = (request: FinalRequest, origin: string) => Record<string, string>;
+/**
+ * Signs a final request (AWS SigV4, say): the request to send, its signature in its headers. A signer may spell
+ * the query string anew (the same parameters, encoded as the signature covers them) and read a streamed body whole
+ * (to hash it); the request is sent as it returns it. It may wait (for credentials); a rejection fails the request
+ * before anything is sent (502).
+ */
+export type RequestSigner = (request: FinalRequest, origin: string) => Promise<FinalRequest>;
 
 /** An upstream, built once from validated options. */
 export interface UpstreamConfig {
@@ -84,22 +89,38 @@ export function createUpstream(config: UpstreamConfig): Upstream {
       : undefined;
 
   const own = { ...(authorization !== undefined && { authorization }), ...(host !== undefined && { host }) };
-  const finalRequest = (req: UpstreamRequest): Dispatcher.DispatchOptions => {
-    const request: FinalRequest = {
-      method: req.method,
-      path: prefix + req.path,
-      headers: authorization === undefined && host === undefined ? req.headers : { ...req.headers, ...own },
-      body: req.body ?? null,
-    };
-    const headers = sign === undefined ? request.headers : sign(request, url.origin);
-    return { method: request.method, path: request.path, headers, body: request.body };
-  };
+  const finalRequest = (req: UpstreamRequest): FinalRequest => ({
+    method: req.method,
+    path: prefix + req.path,
+    headers: authorization === undefined && host === undefined ? req.headers : { ...req.headers, ...own },
+    body: req.body ?? null,
+  });
 
+  if (sign === undefined) {
+    return {
+      request: (req) => pool.request(finalRequest(req)),
+      dispatch: (req, handler) => void pool.dispatch(finalRequest(req), handler),
+      close: () => pool.close(),
+    };
+  }
+  // A signed request leaves once its signature is made; one that cannot be signed fails as an unreachable upstream would.
+  const signed = (req: UpstreamRequest): Promise<FinalRequest> => sign(finalRequest(req), url.origin);
   return {
-    request: (req) => pool.request(finalRequest(req)),
-    dispatch: (req, handler) => void pool.dispatch(finalRequest(req), handler),
+    request: async (req) => pool.request(await signed(req)),
+    dispatch: (req, handler) =>
+      void signed(req).then(
+        (request) => pool.dispatch(request, handler),
+        (error: unknown) => failBeforeSending(handler, error),
+      ),
     close: () => pool.close(),
   };
+}
+
+/** Tells a request's handler it failed before anything was sent (no address to send to, no signature). */
+export function failBeforeSending(handler: Dispatcher.DispatchHandler, error: unknown): void {
+  const reason = error instanceof Error ? error : new Error(String(error));
+  const controller = { abort() {}, pause() {}, resume() {}, aborted: true, paused: false, reason } as unknown as Dispatcher.DispatchController;
+  handler.onResponseError?.(controller, reason);
 }
 
 /**
