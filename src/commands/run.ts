@@ -4,6 +4,7 @@ import { addGatewayOptions, toGatewayFlags } from '../config/gateway-flags.js';
 import { addRunOptions, toRunOptions, type RunOptions } from '../config/run-options.js';
 import { describeEnforcement } from '../enforce/isolation.js';
 import { EnforcedCache } from '../enforce/params.js';
+import { createLimiter } from '../limits/index.js';
 import { createLogger } from '../observability/logger.js';
 import { createGatewayMetrics, createRegistry } from '../observability/metrics.js';
 import { ALERTMANAGER, ALERTMANAGER_ROUTES, PROMETHEUS, PROMETHEUS_ROUTES, RouteTable } from '../routes/table.js';
@@ -62,6 +63,7 @@ async function run(options: RunOptions): Promise<void> {
   for (const path of ignored) logger.warn({ path }, 'protected endpoint ignored: promgate cannot enforce it, so it stays refused');
   for (const path of options.unprotectedEndpoints) logger.info({ path }, 'unauthenticated endpoint (GET and HEAD, proxied without credentials)');
 
+  const limiter = await createLimiter(options.limits, deps);
   const app = createApp(
     {
       routes,
@@ -71,9 +73,10 @@ async function run(options: RunOptions): Promise<void> {
       unprotectedUpstream: PROMETHEUS,
       maxBodySize: options.maxBodySize,
       maxRawBodySize: MAX_RAW_BODY_BYTES,
-      cache: new EnforcedCache({ maxBytes: options.enforceCacheSize, maxParamLength: CACHEABLE_PARAM_LENGTH }),
+      cache: new EnforcedCache({ maxBytes: options.enforceCacheSize, maxParamLength: CACHEABLE_PARAM_LENGTH, complexity: options.limits.complexity }),
       enforcement: options.enforce,
       metrics: createGatewayMetrics(registry),
+      limiter,
     },
     deps,
   );
@@ -111,7 +114,7 @@ async function run(options: RunOptions): Promise<void> {
     ready = false;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
     await drain(main, SHUTDOWN_BOUND_MS, logger);
-    await Promise.allSettled([authenticator.value.close(), ...[...upstreams.values()].map((u) => u.close()), tls.value?.close()]);
+    await Promise.allSettled([authenticator.value.close(), ...[...upstreams.values()].map((u) => u.close()), tls.value?.close(), limiter.close()]);
     if (internal !== undefined) await drain(internal, 1000, logger);
     logger.info('stopped');
     logger.flush();

@@ -7,8 +7,10 @@ import { ENFORCEMENTS, type Enforcement } from '../enforce/isolation.js';
 import { parseTarget } from '../http/target.js';
 import { authTypeList, mtlsListenerProblem } from './auth-flags.js';
 import { bool, env, oneOf } from './flag-values.js';
+import { limitOptions, toLimitOptions } from './limit-flags.js';
 import { tlsOptions, toTlsRunOptions, type TlsRunOptions } from './tls-flags.js';
 import { isLabelName } from '../labels.js';
+import type { LimitOptions } from '../limits/limits.js';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
 import { err, ok, type Result } from '../result.js';
 import { ALERTMANAGER_ROUTES, PROMETHEUS_ROUTES, RouteTable } from '../routes/table.js';
@@ -32,6 +34,8 @@ export interface RunOptions extends AuthOptions, TlsRunOptions {
   enforceCacheSize: number;
   enforce: Enforcement;
   logLevel: LogLevel;
+  /** Query complexity and tenant limits (--max-query-*, --limits-*). */
+  limits: LimitOptions;
 }
 
 const DEFAULT_UNPROTECTED = '/-/healthy,/-/ready';
@@ -139,7 +143,7 @@ export function addRunOptions(command: Command): Command {
       .default('tenant')
       .argParser(oneOf(['tenant', 'subject'] as const)),
   ];
-  for (const option of [...options, ...tlsOptions()]) command.addOption(option);
+  for (const option of [...options, ...tlsOptions(), ...limitOptions()]) command.addOption(option);
   return command;
 }
 
@@ -219,6 +223,8 @@ export function toRunOptions(command: Command): Result<RunOptions, string> {
   }
   const tls = toTlsRunOptions(command, endpoint.value);
   if (!tls.ok) return tls;
+  const limits = toLimitOptions(command);
+  if (!limits.ok) return limits;
   if (raw.authType.includes('mtls') && tls.value.listenerTls?.from !== 'web-config') {
     const problem = mtlsListenerProblem(tls.value.listenerTls?.settings);
     if (problem !== undefined) return err(problem);
@@ -240,6 +246,7 @@ export function toRunOptions(command: Command): Result<RunOptions, string> {
     enforceCacheSize: raw.enforceCacheSize,
     enforce: raw.enforce,
     logLevel: raw.logLevel,
+    limits: limits.value,
     jwt: {
       requireExp: raw.jwtRequireExp,
       leewaySeconds: raw.jwtLeeway,

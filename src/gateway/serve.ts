@@ -7,6 +7,7 @@ import { parseUsersFile, type UserEntry } from '../auth/users-file.js';
 import type { GatewayFlags } from '../config/gateway-flags.js';
 import type { RunOptions } from '../config/run-options.js';
 import { EnforcedCache } from '../enforce/params.js';
+import { createLimiter } from '../limits/index.js';
 import type { Deps } from '../observability/deps.js';
 import { createGatewayMetrics } from '../observability/metrics.js';
 import { watchFile, type WatchedFile } from '../reload/watched-file.js';
@@ -75,7 +76,8 @@ export async function runGateway(file: string, options: RunOptions, flags: Gatew
   }
 
   const metrics = createGatewayMetrics(deps.registry);
-  const cache = new EnforcedCache({ maxBytes: options.enforceCacheSize, maxParamLength: CACHEABLE_PARAM_LENGTH });
+  const cache = new EnforcedCache({ maxBytes: options.enforceCacheSize, maxParamLength: CACHEABLE_PARAM_LENGTH, complexity: options.limits.complexity });
+  const limiter = await createLimiter(options.limits, deps);
   const appFor = (loaded: Loaded) =>
     createApp(
       {
@@ -91,6 +93,7 @@ export async function runGateway(file: string, options: RunOptions, flags: Gatew
         // Every gateway route names its own enforcement.
         enforcement: 'header',
         metrics,
+        limiter,
       },
       deps,
     );
@@ -132,7 +135,7 @@ export async function runGateway(file: string, options: RunOptions, flags: Gatew
     stop: async (boundMs) => {
       ready = false;
       await drain(main, boundMs, logger);
-      await Promise.allSettled([authenticator.value.close(), gateway.close(), ...[...upstreams.values()].map((u) => u.close())]);
+      await Promise.allSettled([authenticator.value.close(), gateway.close(), ...[...upstreams.values()].map((u) => u.close()), limiter.close()]);
       if (debug !== undefined) await drain(debug, 1000, logger);
     },
   });
