@@ -50,7 +50,11 @@ describe('promgate CLI', () => {
     [['run', '--upstream-timeout', 'soon'], {}],
     [['run', '--max-body-size', '10XB'], {}],
     [['run', '--prometheus-endpoint', 'ftp://x'], {}],
+    [['run', '--alertmanager-endpoint', 'not a url'], {}],
+    [['run'], { PROM_PROXY_ALERTMANAGER_ENDPOINT: 'http://am:9093/?x=1' }],
     [['run', '--unprotected-endpoints', '/api/v1/query'], {}],
+    [['run', '--unprotected-endpoints', '/api/v2/silences'], {}],
+    [['run', '--unprotected-endpoints', '/api/v1/rules'], {}],
     [['run', '--unprotected-endpoints', '//-/healthy'], {}],
     [['run'], { PROM_PROXY_PORT: '70000' }],
     [['run'], { PROM_PROXY_RELOAD_INTERVAL: 'often' }],
@@ -126,6 +130,19 @@ describe('run options', () => {
     assert.equal(r.value.authConfig, 'https://idp/jwks.json');
     assert.equal(r.value.jwt.secret, 's3cret');
     assert.equal(r.value.jwt.requireExp, true);
+  });
+
+  it('takes --alertmanager-endpoint (or PROM_PROXY_ALERTMANAGER_ENDPOINT) with its path prefix; none by default', () => {
+    const none = runOptions([]);
+    assert.ok(none.ok);
+    assert.equal(none.value.alertmanagerEndpoint, undefined);
+    const flag = runOptions(['--alertmanager-endpoint', 'http://am:9093/alertmanager']);
+    assert.ok(flag.ok);
+    assert.equal(flag.value.alertmanagerEndpoint?.href, 'http://am:9093/alertmanager');
+    const env = runOptions([], { PROM_PROXY_ALERTMANAGER_ENDPOINT: 'https://am.example' });
+    assert.ok(env.ok);
+    assert.equal(env.value.alertmanagerEndpoint?.href, 'https://am.example/');
+    assert.deepEqual(runOptions(['--alertmanager-endpoint', 'ftp://am']), { ok: false, error: '--alertmanager-endpoint must be an http or https URL' });
   });
 
   it('takes repeated and comma-separated endpoint lists', () => {
