@@ -88,6 +88,10 @@ export class Limiter {
   admit(who: Counted, limits: TenantLimits): LimitRefusal | undefined | Promise<LimitRefusal | undefined> {
     if (limits.rate <= 0) return undefined;
     const burst = burstOf(limits);
+    if (!this.shared) {
+      const wait = (this.store as LocalStore).take(who.tenant, limits.rate, burst);
+      return wait === 0 ? undefined : this.afterTake(who, limits, wait);
+    }
     const taken = this.guarded(
       () => this.store.take(who.tenant, limits.rate, burst),
       () => this.fallback.take(who.tenant, limits.rate, burst),
@@ -107,6 +111,17 @@ export class Limiter {
     return this.store.close();
   }
 
+  /** A place of `tenant` was given back: the longest-waiting request of the tenant may take it. */
+  left(tenant: string): void {
+    if (this.waiting.size > 0) this.waiting.get(tenant)?.[0]?.retry();
+  }
+
+  /** Gives back a place taken in this process. */
+  leaveLocal(tenant: string): void {
+    (this.store as LocalStore).leave(tenant);
+    this.left(tenant);
+  }
+
   private afterTake(who: Counted, limits: TenantLimits, taken: number | LimitRefusal): LimitRefusal | undefined {
     if (typeof taken !== 'number') return this.refuse(who, taken);
     if (taken === 0) return undefined;
@@ -121,6 +136,8 @@ export class Limiter {
 
   /** A place if one is free now; undefined when all are taken; a refusal when a shared store fails closed. */
   private enter(who: Counted, limits: TenantLimits): Lease | LimitRefusal | undefined | Promise<Lease | LimitRefusal | undefined> {
+    // In this process: no lease id, no store call that may fail.
+    if (!this.shared) return (this.store as LocalStore).enter(who.tenant, limits.concurrency) ? new LocalLease(this, who.tenant) : undefined;
     const lease = `${this.leasePrefix}-${(++this.leases).toString(36)}`;
     let usedFallback = false;
     const entered = this.guarded(
@@ -140,7 +157,7 @@ export class Limiter {
           if (released) return;
           released = true;
           store.leave(who.tenant, lease);
-          this.waiting.get(who.tenant)?.[0]?.retry();
+          this.left(who.tenant);
         },
       };
     };
@@ -243,6 +260,22 @@ export class Limiter {
   private refuse(who: Counted, refusal: LimitRefusal): LimitRefusal {
     this.count(who, refusal.reason);
     return refusal;
+  }
+}
+
+/** A place taken in this process's counts. */
+class LocalLease implements Lease {
+  private released = false;
+
+  constructor(
+    private readonly limiter: Limiter,
+    private readonly tenant: string,
+  ) {}
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.limiter.leaveLocal(this.tenant);
   }
 }
 

@@ -20,7 +20,21 @@ export function checkQueryWindow(
   limits: TenantLimits,
   isRange: boolean,
 ): WindowRefusal | undefined {
-  if (limits.maxLookbackMs > 0) {
+  const lookback = limits.maxLookbackMs > 0;
+  const window = isRange && (limits.maxRangeMs > 0 || limits.maxPoints > 0);
+  if (!lookback && !window) return undefined;
+  // One pass over the parameters for the four a limit reads.
+  let startText: string | undefined;
+  let endText: string | undefined;
+  let stepText: string | undefined;
+  let delta: string | undefined;
+  for (const [name, value] of params) {
+    if (name === 'start') startText ??= value;
+    else if (name === 'end') endText ??= value;
+    else if (name === 'step') stepText ??= value;
+    else if (name === 'lookback_delta') delta ??= value;
+  }
+  if (lookback) {
     if (lookbackMs > limits.maxLookbackMs) {
       const measured = lookbackMs === Infinity ? 'a duration set by step() or range()' : formatDuration(lookbackMs);
       return {
@@ -28,7 +42,6 @@ export function checkQueryWindow(
         message: `query looks back too far: ${measured} (limit ${formatDuration(limits.maxLookbackMs)}), counting the ranges and offsets of its selectors and subqueries`,
       };
     }
-    const delta = valueOf(params, 'lookback_delta');
     if (delta !== undefined) {
       const ms = readDuration(delta);
       if (ms === undefined) return unreadable('lookback_delta', delta, 'duration');
@@ -37,10 +50,7 @@ export function checkQueryWindow(
       }
     }
   }
-  if (!isRange || (limits.maxRangeMs === 0 && limits.maxPoints === 0)) return undefined;
-  const startText = valueOf(params, 'start');
-  const endText = valueOf(params, 'end');
-  if (startText === undefined || endText === undefined) return undefined;
+  if (!window || startText === undefined || endText === undefined) return undefined;
   const start = readTime(startText);
   if (start === undefined) return unreadable('start', startText, 'timestamp');
   const end = readTime(endText);
@@ -49,7 +59,6 @@ export function checkQueryWindow(
   if (limits.maxRangeMs > 0 && range > limits.maxRangeMs) {
     return { reason: 'range', message: `query range too long: ${formatDuration(range)} (limit ${formatDuration(limits.maxRangeMs)})` };
   }
-  const stepText = valueOf(params, 'step');
   if (limits.maxPoints === 0 || stepText === undefined) return undefined;
   const step = readDuration(stepText);
   if (step === undefined) return unreadable('step', stepText, 'duration');
@@ -64,8 +73,6 @@ export function checkQueryWindow(
   }
   return undefined;
 }
-
-const valueOf = (params: readonly Param[], name: string): string | undefined => params.find(([n]) => n === name)?.[1];
 
 const unreadable = (name: string, value: string, what: string): WindowRefusal => ({
   reason: 'unreadable',

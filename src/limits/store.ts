@@ -26,8 +26,8 @@ interface Bucket {
 /** The counts of this process alone. */
 export class LocalStore implements CountStore {
   private readonly buckets = new LRUCache<string, Bucket>({ max: MAX_TENANTS });
-  // Only tenants with requests in flight are here, so it stays as small as the requests in flight.
-  private readonly active = new Map<string, number>();
+  // A tenant's count is kept while it is 0 (no map churn on every request) until there are many tenants.
+  private readonly active = new Map<string, { held: number }>();
 
   take(tenant: string, rate: number, burst: number): number {
     const now = performance.now();
@@ -47,16 +47,21 @@ export class LocalStore implements CountStore {
   }
 
   enter(tenant: string, limit: number): boolean {
-    const held = this.active.get(tenant) ?? 0;
-    if (held >= limit) return false;
-    this.active.set(tenant, held + 1);
+    let count = this.active.get(tenant);
+    if (count === undefined) {
+      count = { held: 0 };
+      this.active.set(tenant, count);
+    }
+    if (count.held >= limit) return false;
+    count.held++;
     return true;
   }
 
   leave(tenant: string): void {
-    const held = this.active.get(tenant) ?? 0;
-    if (held <= 1) this.active.delete(tenant);
-    else this.active.set(tenant, held - 1);
+    const count = this.active.get(tenant);
+    if (count === undefined) return;
+    count.held--;
+    if (count.held <= 0 && this.active.size > MAX_TENANTS) this.active.delete(tenant);
   }
 
   close(): Promise<void> {
