@@ -32,11 +32,11 @@ export function register(program: Command): void {
     if (!options.ok) return command.error(`error: ${options.error}`, { exitCode: 2 });
     const gateway = toGatewayFlags(command);
     if (gateway.configFile !== undefined) return serveGateway(gateway.configFile, options.value, gateway);
-    await run(options.value);
+    await run(options.value, gateway.enableProfiling);
   });
 }
 
-async function run(options: RunOptions): Promise<void> {
+async function run(options: RunOptions, profiling: boolean): Promise<void> {
   const logger = createLogger(options.logLevel);
   const registry = createRegistry();
   const deps = { logger, registry };
@@ -86,7 +86,7 @@ async function run(options: RunOptions): Promise<void> {
   const internal =
     options.internalPort === 0
       ? undefined
-      : await listen(createInternalApp(registry, { ready: () => ready }), options.internalPort).catch((e: unknown) =>
+      : await listen(createInternalApp(registry, { ready: () => ready }, profiling), options.internalPort).catch((e: unknown) =>
           fail(`cannot listen on internal port ${options.internalPort}`, e),
         );
   ready = true;

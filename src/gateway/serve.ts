@@ -114,7 +114,7 @@ export async function runGateway(file: string, options: RunOptions, flags: Gatew
   const main = await listen({ fetch: (request, env) => app.fetch(request, env) }, s.port, undefined, s.address).catch((e: unknown) => e as Error);
   if (main instanceof Error) return err(`cannot listen on port ${s.port}: ${main.message}`);
   applyTimeouts(main, first.value.config);
-  const debugApp = createInternalApp(deps.registry, { ready: () => ready });
+  const debugApp = createInternalApp(deps.registry, { ready: () => ready }, s.enableProfiling);
   const debug = s.debugPort === 0 ? undefined : await listen(debugApp, s.debugPort, undefined, s.debugAddress).catch((e: unknown) => e as Error);
   if (debug instanceof Error) return err(`cannot listen on the debug port ${s.debugPort}: ${debug.message}`);
   ready = true;
@@ -122,6 +122,8 @@ export async function runGateway(file: string, options: RunOptions, flags: Gatew
     {
       port: portOf(main),
       debugPort: debug === undefined ? 0 : portOf(debug),
+      // On, the debug listener serves a CPU profile and a heap snapshot to loopback connections.
+      profiling: s.enableProfiling,
       config: file,
       shape: first.value.config.shape,
       components: [...first.value.config.components.values()].map((c) => ({ name: c.name, url: redacted(c.url), addresses: upstreams.get(c.name)!.addresses() })),
