@@ -17,8 +17,10 @@ import { createApp } from '../server/app.js';
 import { createInternalApp } from '../server/internal.js';
 import { drain, listen, portOf } from '../server/listen.js';
 import { createBalancedUpstream, type BalancedUpstream } from '../upstream/balanced.js';
+import { metered } from '../upstream/metered.js';
 import { DEFAULT_MAX_RAW_BODY, type ComponentConfig, type GatewayConfig } from './config.js';
 import { parseGatewayConfig } from './load.js';
+import { componentObserver, configuredTenants, countedAuthenticator } from './metrics.js';
 import { gatewayRoutes } from './routes.js';
 import { gatewaySettings, type GatewaySettings } from './settings.js';
 
@@ -76,13 +78,15 @@ export async function runGateway(file: string, options: RunOptions, flags: Gatew
   }
 
   const metrics = createGatewayMetrics(deps.registry);
+  // What the app sends to: each component's calls counted under its name.
+  const served = new Map([...upstreams].map(([name, upstream]) => [name, metered(upstream, componentObserver(deps.registry, name))]));
   const cache = new EnforcedCache({ maxBytes: options.enforceCacheSize, maxParamLength: CACHEABLE_PARAM_LENGTH, complexity: options.limits.complexity });
   const limiter = await createLimiter(options.limits, deps);
   const appFor = (loaded: Loaded) =>
     createApp(
       {
         routes: loaded.table,
-        upstreams,
+        upstreams: served,
         authenticator: authenticator.value,
         unprotected: new Set(s.unprotectedEndpoints),
         // Unprotected paths go to the component of the route they match (see unprotectedPaths).
@@ -211,7 +215,7 @@ async function authenticatorFor(gateway: WatchedFile<Loaded>, s: GatewaySettings
     chain.push(jwt.value);
   }
   if (chain.length === 0) return err(`${gateway.current().config.file}: no one can authenticate: give tenants, a users file or a JWT secret or key`);
-  return ok(firstRecognising(chain));
+  return ok(countedAuthenticator(firstRecognising(chain), configuredTenants(entries), deps.registry));
 }
 
 /** Each unprotected path must be one of the routes', on one that reads no series: it is served to anyone. */

@@ -15,7 +15,8 @@ export interface Tally {
   note?: string;
 }
 
-const CLIENT_GONE = new Error('the client went away before the answer ended');
+/** Why an upstream request is aborted when its client goes away: no failure of the upstream's. */
+export const CLIENT_GONE = new Error('the client went away before the answer ended');
 
 /**
  * Hands each piece of the upstream's answer straight to Node's response as undici reads it: status, end-to-end
