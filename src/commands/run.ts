@@ -11,6 +11,7 @@ import { ALERTMANAGER, ALERTMANAGER_ROUTES, PROMETHEUS, PROMETHEUS_ROUTES, Route
 import { createApp } from '../server/app.js';
 import { createInternalApp } from '../server/internal.js';
 import { drain, listen, portOf } from '../server/listen.js';
+import { startTracing } from '../tracing/tracing.js';
 import { createUpstream } from '../upstream/upstream.js';
 import { serveGateway } from './run-gateway.js';
 import { mainListenerTls, prometheusUpstream } from './tls-setup.js';
@@ -46,6 +47,9 @@ async function run(options: RunOptions, profiling: boolean): Promise<void> {
     process.exit(1);
   };
 
+  const traced = await startTracing(process.env, deps);
+  if (!traced.ok) return fail(traced.error);
+  const tracing = traced.value;
   const authenticator = await createAuthenticator(options, deps);
   if (!authenticator.ok) return fail(authenticator.error);
   const prometheus = await prometheusUpstream({ url: options.prometheusEndpoint, timeoutMs: options.upstreamTimeoutMs }, options, deps);
@@ -77,6 +81,7 @@ async function run(options: RunOptions, profiling: boolean): Promise<void> {
       enforcement: options.enforce,
       metrics: createGatewayMetrics(registry),
       limiter,
+      ...(tracing !== undefined && { tracing }),
     },
     deps,
   );
@@ -116,6 +121,7 @@ async function run(options: RunOptions, profiling: boolean): Promise<void> {
     await drain(main, SHUTDOWN_BOUND_MS, logger);
     await Promise.allSettled([authenticator.value.close(), ...[...upstreams.values()].map((u) => u.close()), tls.value?.close(), limiter.close()]);
     if (internal !== undefined) await drain(internal, 1000, logger);
+    await tracing?.close();
     logger.info('stopped');
     logger.flush();
     process.exit(0);

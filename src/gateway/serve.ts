@@ -16,6 +16,7 @@ import { RouteTable } from '../routes/table.js';
 import { createApp } from '../server/app.js';
 import { createInternalApp } from '../server/internal.js';
 import { drain, listen, portOf } from '../server/listen.js';
+import type { Tracing } from '../tracing/tracing.js';
 import { createBalancedUpstream, type BalancedUpstream } from '../upstream/balanced.js';
 import { metered } from '../upstream/metered.js';
 import { DEFAULT_MAX_RAW_BODY, type ComponentConfig, type GatewayConfig } from './config.js';
@@ -58,7 +59,13 @@ export function loadGatewayFile(text: string, file: string): Result<Loaded, stri
  * file keeps the last good one, and what cannot change while running (listeners, components, auth files) is
  * logged as needing a restart.
  */
-export async function runGateway(file: string, options: RunOptions, flags: GatewayFlags, deps: Deps): Promise<Result<RunningGateway, string>> {
+export async function runGateway(
+  file: string,
+  options: RunOptions,
+  flags: GatewayFlags,
+  deps: Deps,
+  tracing?: Tracing,
+): Promise<Result<RunningGateway, string>> {
   const { logger } = deps;
   const first = await readFirst(file);
   if (!first.ok) return first;
@@ -98,6 +105,7 @@ export async function runGateway(file: string, options: RunOptions, flags: Gatew
         enforcement: 'header',
         metrics,
         limiter,
+        ...(tracing !== undefined && { tracing }),
       },
       deps,
     );

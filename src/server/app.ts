@@ -20,6 +20,7 @@ import { forward } from '../upstream/forward.js';
 import { upstreamHeaders } from '../upstream/headers.js';
 import { BadUpstream, jsonClient, type JsonAnswer, type JsonClient } from '../upstream/json.js';
 import type { Upstream, UpstreamRequest } from '../upstream/upstream.js';
+import type { Outcome, Tracing } from '../tracing/tracing.js';
 import type { Exchange } from './exchange.js';
 import { beginExchange, endExchange } from './observe.js';
 import { NodeRequestView } from './request-view.js';
@@ -43,6 +44,8 @@ export interface AppOptions {
   metrics: GatewayMetrics;
   /** Tenant rate and concurrency limits, and the limits handlers hold queries to; none when not given. */
   limiter?: Limiter;
+  /** OpenTelemetry spans of each request, its authentication, enforcement and upstream calls; none when off. */
+  tracing?: Tracing;
 }
 
 type GatewayEnv = { Bindings: HttpBindings };
@@ -67,7 +70,10 @@ const WITH_BODY = new Set(['POST', 'PUT']);
  * request (`c.env.incoming`) directly, so that Hono builds no Web Request or Headers either.
  */
 export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
-  const { routes, upstreams, authenticator, unprotected, maxBodySize, maxRawBodySize, cache, enforcement, metrics, limiter } = options;
+  const { routes, unprotected, maxBodySize, maxRawBodySize, cache, enforcement, metrics, limiter, tracing } = options;
+  // Traced, authentication and every upstream call are spans of their own; untraced, nothing is wrapped.
+  const authenticator = tracing === undefined ? options.authenticator : tracing.authenticator(options.authenticator);
+  const upstreams = tracing === undefined ? options.upstreams : tracing.upstreams(options.upstreams);
   const upstreamOf = (name: string): Upstream => {
     const upstream = upstreams.get(name);
     if (upstream === undefined) throw new Error(`no upstream named ${JSON.stringify(name)}`);
@@ -218,7 +224,7 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
   const handle: Stage = (incoming, outgoing, exchange) => {
     const { route, segments } = exchange.match!;
     const principal = exchange.principal!;
-    const decided = route.handler({
+    const asked = {
       principal,
       path: exchange.target!.path,
       method: incoming.method as Method,
@@ -227,7 +233,8 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
       ...(exchange.json !== undefined && { json: exchange.json }),
       cache,
       ...(exchange.limits !== undefined && { limits: exchange.limits }),
-    });
+    };
+    const decided = tracing === undefined ? route.handler(asked) : tracing.span('enforce', () => route.handler(asked), decisionOutcome);
     if (!decided.ok) {
       if (decided.error.limit !== undefined) limiter?.count(principal, decided.error.limit);
       return refuseRoute(outgoing, exchange, decided.error);
@@ -356,9 +363,7 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     return RESPONSE_ALREADY_SENT;
   };
 
-  app.all('*', async (c) => {
-    const { incoming, outgoing } = c.env;
-    const exchange = beginExchange(incoming, outgoing);
+  const serve = async (incoming: IncomingMessage, outgoing: ServerResponse, exchange: Exchange): Promise<Response> => {
     try {
       for (const stage of stages) {
         const answered = stage(incoming, outgoing, exchange);
@@ -371,11 +376,28 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
       endExchange(exchange, incoming, outgoing, deps.logger, metrics);
     }
     return RESPONSE_ALREADY_SENT;
+  };
+
+  app.all('*', (c) => {
+    const { incoming, outgoing } = c.env;
+    const exchange = beginExchange(incoming, outgoing);
+    if (tracing === undefined) return serve(incoming, outgoing, exchange);
+    return tracing.request(incoming, () => serve(incoming, outgoing, exchange), () => ({
+      route: exchange.endpoint,
+      status: outgoing.statusCode,
+      requestId: exchange.id,
+      ...(exchange.principal !== undefined && { user: exchange.principal.user }),
+      ...(exchange.orgId !== undefined && { tenant: exchange.orgId }),
+    }));
   });
   // What fails in Hono itself, before a request has its exchange.
   app.onError((error, c) => internalError(error, c.env.outgoing));
   return app;
 }
+
+/** What a traced enforcement span says of the handler's decision (never the query: it may be sensitive). */
+const decisionOutcome = (decided: ReturnType<Route['handler']>): Outcome =>
+  decided.ok ? { 'promgate.action': decided.value.kind } : { 'promgate.refused': decided.error.status, 'promgate.error_type': decided.error.errorType };
 
 const withQuery = (path: string, params: string): string => (params.length === 0 ? path : `${path}?${params}`);
 

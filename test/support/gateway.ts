@@ -36,6 +36,8 @@ export interface GatewayOptions {
   args?: readonly string[];
   /** The main port serves HTTPS (the args carry its --tls-* flags or --web.config.file). */
   https?: boolean;
+  /** Environment variables beside the test's own (OTEL_* for tracing). */
+  env?: Readonly<Record<string, string>>;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
@@ -52,7 +54,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.authConfig === undefined ? [] : ['--auth-config', authFile]),
     ...(options.args ?? []),
   ]);
-  const child = spawn(bin, argv, { cwd: ROOT, stdio: ['ignore', openSync(logFile, 'w'), openSync(logFile, 'a')] });
+  const child = spawn(bin, argv, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', openSync(logFile, 'w'), openSync(logFile, 'a')] });
   const log = () => readFileSync(logFile, 'utf8');
   const logMatching = async (pattern: RegExp): Promise<string> => {
     for (let i = 0; i < 250; i++) {
