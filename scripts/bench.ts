@@ -1,7 +1,10 @@
 // npm run bench: requests/s, latency (p50, p99) and CPU time per request of promgate (authenticated, enforced,
 // proxied) against the upstream itself and a bare Node.js proxy, all in one run on loopback, printed as ratios;
 // promgate once with basic auth and once with a JWT (HS256, a token seen before), to price the JWT path.
-// Needs wrk and a build (`npm run build`).  Env: DURATION (s, default 10), CONNS (default 32), QUERY.
+// Last, gateway mode (--config) with a `header` route (X-Scope-OrgID only), against the floor and nginx setting the
+// header (the per-tenant NGINX it replaces), with tracing off and on (OTLP/HTTP to a sink, every request sampled).
+// Needs wrk and a build (`npm run build`), nginx for its row.  Env: DURATION (s, default 10), CONNS (default 32),
+// QUERY, GATEWAY=0 skips gateway mode.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +22,8 @@ const JWT_SECRET = 'bench-secret-0123456789abcdef0123456789';
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 const children: ChildProcess[] = [];
-const start = (args: string[]): ChildProcess => {
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+const start = (args: string[], env: Record<string, string> = {}, command = process.execPath): ChildProcess => {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
   return child;
 };
@@ -113,4 +116,71 @@ console.log(
     `promgate/upstream: req/s ${(pg.rps / up.rps).toFixed(2)}  p99 ${(pg.p99 / up.p99).toFixed(2)}`,
 );
 console.log(`jwt/basic: cpu/req ${(jwt.cpuUs / pg.cpuUs).toFixed(2)}  req/s ${(jwt.rps / pg.rps).toFixed(2)}  p99 ${(jwt.p99 / pg.p99).toFixed(2)}`);
-process.exit(pg.errors + jwt.errors > 0 ? 1 : 0);
+const gatewayErrors = process.env.GATEWAY === '0' ? 0 : await benchGateway();
+process.exit(pg.errors + jwt.errors + gatewayErrors > 0 ? 1 : 0);
+
+/** nginx proxying to the upstream and setting X-Scope-OrgID, in one process (no master) so that its CPU is counted. */
+function startNginx(port: number): ChildProcess | undefined {
+  if (spawnSync('nginx', ['-v']).error) return undefined;
+  const prefix = mkdtempSync(join(dir, 'nginx-'));
+  writeFileSync(join(prefix, 'nginx.conf'), [
+    'master_process off; daemon off; worker_processes 1; pid nginx.pid; error_log stderr warn;',
+    'events { worker_connections 4096; }',
+    'http {',
+    '  access_log off; keepalive_requests 1000000;',
+    `  upstream static { server 127.0.0.1:${UPSTREAM}; keepalive 64; }`,
+    `  server { listen 127.0.0.1:${port}; location / {`,
+    '    proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header X-Scope-OrgID tenant-a; proxy_pass http://static;',
+    '  } }',
+    '}',
+  ].join('\n'));
+  return start(['-p', prefix, '-c', 'nginx.conf'], {}, 'nginx');
+}
+
+/**
+ * Gateway mode: a `header` route to the upstream beside the floor and nginx setting the header, untraced and
+ * traced. Returns the errors seen.
+ */
+async function benchGateway(): Promise<number> {
+  const config = join(dir, 'gateway.yaml');
+  writeFileSync(config, [
+    'basic:',
+    '  alice: {password: alice-pass, tenant: tenant-a}',
+    'routes:',
+    '  - {path: /api/v1/query, target: query-frontend}',
+    'targets:',
+    `  query-frontend: "http://127.0.0.1:${UPSTREAM}"`,
+  ].join('\n'));
+  const [NGINX, GW, GW_INTERNAL, TRACED, TRACED_INTERNAL, SINK] = (await freePorts(6)) as [number, number, number, number, number, number];
+  const gatewayArgs = (port: number, internal: number) => [
+    'dist/cli.js', 'run', '--config', config, '--port', String(port), '--internal-port', String(internal), '--log-level', process.env.LOG ?? 'info',
+  ];
+  const nginx = startNginx(NGINX);
+  start(['--import', 'tsx', 'scripts/bench/otlp-sink.ts', String(SINK)]);
+  const untraced = start(gatewayArgs(GW, GW_INTERNAL));
+  const traced = start(gatewayArgs(TRACED, TRACED_INTERNAL), { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK}`, OTEL_TRACES_SAMPLER: 'always_on' });
+  await waitFor(`http://127.0.0.1:${GW_INTERNAL}/readyz`);
+  await waitFor(`http://127.0.0.1:${TRACED_INTERNAL}/readyz`);
+  if (nginx !== undefined) await waitFor(`http://127.0.0.1:${NGINX}/`);
+  // The floor again, beside the gateway rows: the machine's load drifts over a run.
+  const rows = [
+    measure('floor', FLOOR, floor.pid!),
+    ...(nginx === undefined ? [] : [measure('nginx', NGINX, nginx.pid!)]),
+    measure('gw-header', GW, untraced.pid!),
+    measure('gw-traced', TRACED, traced.pid!),
+  ];
+  for (const r of rows) {
+    console.log(
+      `${r.name.padEnd(9)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(6)} ms  cpu/req ${r.cpuUs.toFixed(0).padStart(4)} us  errors ${r.errors}`,
+    );
+  }
+  const byName = new Map(rows.map((r) => [r.name, r]));
+  const [floorRow, header, tracedRow] = [byName.get('floor')!, byName.get('gw-header')!, byName.get('gw-traced')!];
+  const nginxRow = byName.get('nginx');
+  console.log(
+    `header route/floor: cpu/req ${(header.cpuUs / floorRow.cpuUs).toFixed(2)}  req/s ${(header.rps / floorRow.rps).toFixed(2)}   ` +
+      (nginxRow === undefined ? 'nginx: not installed (apt-get install nginx-light)' : `header route/nginx: cpu/req ${(header.cpuUs / nginxRow.cpuUs).toFixed(2)}  req/s ${(header.rps / nginxRow.rps).toFixed(2)}`),
+  );
+  console.log(`traced/untraced: cpu/req ${(tracedRow.cpuUs / header.cpuUs).toFixed(2)}  req/s ${(tracedRow.rps / header.rps).toFixed(2)}  p99 ${(tracedRow.p99 / header.p99).toFixed(2)}`);
+  return header.errors + tracedRow.errors;
+}
