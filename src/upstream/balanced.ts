@@ -6,7 +6,8 @@ import type { Dispatcher } from 'undici';
 import type { Deps } from '../observability/deps.js';
 import { registered } from '../observability/metrics.js';
 import { UpstreamTimeout } from './failure.js';
-import { createUpstream, failBeforeSending, type Upstream, type UpstreamConfig, type UpstreamRequest } from './upstream.js';
+import { swappable, type SwappableUpstream } from './swappable.js';
+import { createUpstream, failBeforeSending, type Upstream, type UpstreamConfig, type UpstreamRequest, type UpstreamTls } from './upstream.js';
 
 export interface BalancedConfig {
   /** The component's name, for logs and metrics. */
@@ -28,12 +29,14 @@ export interface BalancedUpstream extends Upstream {
   addresses(): readonly string[];
   /** Resolves the host again now. */
   refresh(): Promise<void>;
+  /** New TLS settings (rotated files): every address gets a new pool, the old ones finishing their requests. */
+  useTls(tls: UpstreamTls): void;
 }
 
 /** One address of the host, with its own keep-alive pool, and how it has fared. */
 interface Address {
   readonly address: string;
-  readonly upstream: Upstream;
+  readonly upstream: SwappableUpstream;
   /** Consecutive connection failures; while `downUntil` is ahead, the address is set aside. */
   failures: number;
   downUntil: number;
@@ -81,11 +84,15 @@ export async function createBalancedUpstream(config: BalancedConfig, deps: Deps)
   let next = 0;
   let closed = false;
 
-  const addressUpstream = (address: string): Upstream => {
+  let tls = base.tls;
+  const pool = (address: string): Upstream => {
     const url = new URL(base.url.href);
     url.hostname = isIP(address) === 6 ? `[${address}]` : address;
-    return createUpstream({ ...base, url, host: base.url.host });
+    // The URL names an address now: the certificate is checked against the component's host name (SNI too).
+    const named = tls === undefined ? {} : { tls: { serverName: host.replace(/^\[|\]$/g, ''), ...tls } };
+    return createUpstream({ ...base, url, host: base.url.host, ...named });
   };
+  const addressUpstream = (address: string): SwappableUpstream => swappable(pool(address));
 
   const resolve = async (): Promise<string[]> => {
     const bare = host.replace(/^\[|\]$/g, '');
@@ -189,6 +196,10 @@ export async function createBalancedUpstream(config: BalancedConfig, deps: Deps)
     request,
     refresh,
     addresses: () => addresses.map((a) => a.address),
+    useTls(next) {
+      tls = next;
+      for (const a of addresses) a.upstream.replace(pool(a.address));
+    },
     close: async () => {
       closed = true;
       clearInterval(timer);
