@@ -24,13 +24,6 @@ export interface AwsCredentialSource {
 /** Fetches credentials; `forceRefresh` asks past the SDK's own cache. */
 export type CredentialFetch = (options: { forceRefresh: boolean }) => Promise<AwsCredentials>;
 
-/** A source of credentials, and what its providers said on the way, for the error when none gave any. */
-export interface CredentialProvider {
-  readonly fetch: CredentialFetch;
-  /** What each provider tried said in the last fetch, in order. */
-  tried(): string[];
-}
-
 // The default chain's providers, by the names its debug lines give them, as an operator knows them.
 const PROVIDER_NAMES: Readonly<Record<string, string>> = {
   fromEnv: 'environment variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)',
@@ -49,9 +42,10 @@ const ROLE_SESSION_NAME = 'promgate';
 /**
  * The SDK's providers for a source: static keys, or the default chain (environment, SSO, shared files with their
  * profiles, credential_process, web identity token, container credentials, IMDSv2), with a role assumed on top
- * when `roleArn` is given. The SDK's debug lines are kept (not logged) to say which providers were tried.
+ * when `roleArn` is given. A failed fetch says what each provider tried said (from the SDK's debug lines, kept
+ * for that and not logged): the chain's own error only says that none gave credentials.
  */
-export function credentialProvider(source: AwsCredentialSource, region: string, logger: Logger): CredentialProvider {
+export function credentialProvider(source: AwsCredentialSource, region: string, logger: Logger): CredentialFetch {
   let lines: string[] = [];
   const sdkLogger = {
     debug: (...parts: unknown[]) => void lines.push(parts.map(String).join(' ')),
@@ -76,22 +70,27 @@ export function credentialProvider(source: AwsCredentialSource, region: string, 
         });
   // Each call assumes the role anew: the caller caches what it gets.
   const fetch: CredentialFetch = assumed === undefined ? base : () => assumed();
-  return {
-    fetch: (options) => {
-      lines = [];
-      return fetch(options);
-    },
-    tried: () => describeTried(lines),
+  return (options) => {
+    lines = [];
+    return fetch(options).catch((e: unknown) => {
+      const tried = describeTried(lines);
+      throw new Error(`${e instanceof Error ? e.message : String(e)}${tried.length === 0 ? '' : `; tried ${tried.join('; ')}`}`);
+    });
   };
 }
 
-/** Each provider's name with what it said, from the SDK's debug lines. */
+/**
+ * Each provider's name with what it said, from the SDK's debug lines. Some (the container endpoint's) fail
+ * without a line of their own: they are named as having given none.
+ */
 function describeTried(lines: readonly string[]): string[] {
   const said: string[] = [];
   let provider: string | undefined;
+  const silent = () => provider !== undefined && said.push(`${provider}: gave no credentials`);
   for (const line of lines) {
     const named = PROVIDER_LINE.exec(line)?.[1];
     if (named !== undefined) {
+      silent();
       provider = PROVIDER_NAMES[named] ?? named;
       continue;
     }
@@ -100,5 +99,6 @@ function describeTried(lines: readonly string[]): string[] {
     said.push(provider === undefined ? reason : `${provider}: ${reason}`);
     provider = undefined;
   }
+  silent();
   return said;
 }

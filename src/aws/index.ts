@@ -42,8 +42,8 @@ export async function startAwsSigner(signing: AwsSigning, name: string, deps: De
     registers,
   }));
   failures.inc({ credentials: name }, 0);
-  const provider = credentialProvider(signing.credentials, signing.region, logger);
-  const cache = cachedCredentials(provider.fetch, {
+  let started = false;
+  const cache = cachedCredentials(credentialProvider(signing.credentials, signing.region, logger), {
     refreshed(credentials, after) {
       if (credentials.expiration === undefined) expiry.remove({ credentials: name });
       else expiry.set({ credentials: name }, credentials.expiration.getTime() / 1000);
@@ -53,9 +53,11 @@ export async function startAwsSigner(signing: AwsSigning, name: string, deps: De
     },
     failed(error, kept) {
       failures.inc({ credentials: name });
+      // The first fetch's failure is start-up's own error.
+      if (!started) return;
       const until = kept?.expiration?.toISOString();
       logger.warn(
-        { err: error, ...(until !== undefined && { keptUntil: until }) },
+        { reason: error.message, ...(until !== undefined && { keptUntil: until }) },
         kept === undefined
           ? `AWS credentials could not be refreshed, and none are valid: signed requests get 502 until a refresh succeeds`
           : `AWS credentials could not be refreshed: the last good ones stay in use until ${until ?? 'they expire'}`,
@@ -64,15 +66,14 @@ export async function startAwsSigner(signing: AwsSigning, name: string, deps: De
   });
   try {
     const first = await cache.start();
+    started = true;
     logger.info(
       { region: signing.region, service: signing.service, expires: first.expiration?.toISOString() ?? 'never', ...(signing.credentials.roleArn !== undefined && { roleArn: signing.credentials.roleArn }) },
       `${name}: requests signed with AWS SigV4 for ${signing.service} in ${signing.region}`,
     );
   } catch (error) {
     cache.close();
-    const tried = provider.tried();
-    const reason = error instanceof Error ? error.message : String(error);
-    return err(`${name}: no AWS credentials: ${reason}${tried.length === 0 ? '' : `; tried ${tried.join('; ')}`}`);
+    return err(`no AWS credentials: ${error instanceof Error ? error.message : String(error)}`);
   }
   return ok({ sign: sigV4Signer(signing, () => cache.get()), close: () => cache.close() });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createAuthenticator } from '../auth/index.js';
+import { startAwsSigner } from '../aws/index.js';
 import { addGatewayOptions, toGatewayFlags } from '../config/gateway-flags.js';
 import { addRunOptions, toRunOptions, type RunOptions } from '../config/run-options.js';
 import { describeEnforcement } from '../enforce/isolation.js';
@@ -52,7 +53,11 @@ async function run(options: RunOptions, profiling: boolean): Promise<void> {
   const tracing = traced.value;
   const authenticator = await createAuthenticator(options, deps);
   if (!authenticator.ok) return fail(authenticator.error);
-  const prometheus = await prometheusUpstream({ url: options.prometheusEndpoint, timeoutMs: options.upstreamTimeoutMs }, options, deps);
+  // --aws: every upstream request signed with SigV4; no credentials at start-up stops it here.
+  const aws = options.aws === undefined ? undefined : await startAwsSigner(options.aws, '--aws', deps);
+  if (aws?.ok === false) return fail(`--aws: ${aws.error}`);
+  const sign = aws?.value.sign;
+  const prometheus = await prometheusUpstream({ url: options.prometheusEndpoint, timeoutMs: options.upstreamTimeoutMs, ...(sign !== undefined && { sign }) }, options, deps);
   if (!prometheus.ok) return fail(prometheus.error);
   const upstream = prometheus.value;
   const tls = await mainListenerTls(options, deps);
@@ -60,7 +65,7 @@ async function run(options: RunOptions, profiling: boolean): Promise<void> {
   const upstreams = new Map([[PROMETHEUS, upstream]]);
   // Alertmanager's API is served only when there is one to send it to.
   const alertmanager = options.alertmanagerEndpoint;
-  if (alertmanager !== undefined) upstreams.set(ALERTMANAGER, createUpstream({ url: alertmanager, timeoutMs: options.upstreamTimeoutMs }));
+  if (alertmanager !== undefined) upstreams.set(ALERTMANAGER, createUpstream({ url: alertmanager, timeoutMs: options.upstreamTimeoutMs, ...(sign !== undefined && { sign }) }));
   const served = alertmanager === undefined ? PROMETHEUS_ROUTES : [...PROMETHEUS_ROUTES, ...ALERTMANAGER_ROUTES];
 
   const { table: routes, ignored } = new RouteTable(served).narrowed(options.protectedEndpoints);
@@ -103,6 +108,7 @@ async function run(options: RunOptions, profiling: boolean): Promise<void> {
       ...(alertmanager !== undefined && { alertmanager: withoutPassword(alertmanager) }),
       authType: options.authTypes.join(','),
       tls: tls.value !== undefined,
+      ...(options.aws !== undefined && { sigv4: { region: options.aws.region, service: options.aws.service } }),
       enforce: options.enforce,
       endpoints: routes.routes.map((r) => r.path),
     },

@@ -9,13 +9,14 @@ import { authTypeList, mtlsListenerProblem } from './auth-flags.js';
 import { bool, env, oneOf } from './flag-values.js';
 import { limitOptions, toLimitOptions } from './limit-flags.js';
 import { tlsOptions, toTlsRunOptions, type TlsRunOptions } from './tls-flags.js';
+import { awsOptions, toAwsRunOptions, type AwsRunOptions } from './aws-flags.js';
 import { isLabelName } from '../labels.js';
 import type { LimitOptions } from '../limits/limits.js';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
 import { err, ok, type Result } from '../result.js';
 import { ALERTMANAGER_ROUTES, PROMETHEUS_ROUTES, RouteTable } from '../routes/table.js';
 
-export interface RunOptions extends AuthOptions, TlsRunOptions {
+export interface RunOptions extends AuthOptions, TlsRunOptions, AwsRunOptions {
   port: number;
   prometheusEndpoint: URL;
   /** Undefined: no Alertmanager, and its API's paths stay 404. */
@@ -143,7 +144,7 @@ export function addRunOptions(command: Command): Command {
       .default('tenant')
       .argParser(oneOf(['tenant', 'subject'] as const)),
   ];
-  for (const option of [...options, ...tlsOptions(), ...limitOptions()]) command.addOption(option);
+  for (const option of [...options, ...tlsOptions(), ...limitOptions(), ...awsOptions()]) command.addOption(option);
   return command;
 }
 
@@ -261,5 +262,5 @@ export function toRunOptions(command: Command): Result<RunOptions, string> {
     },
   };
   if (raw.protectedEndpoints !== undefined) options.protectedEndpoints = raw.protectedEndpoints;
-  return ok({ ...options, ...tls.value });
+  return ok({ ...options, ...tls.value, ...toAwsRunOptions(command) });
 }

@@ -1,4 +1,5 @@
 import type { StoredPassword } from '../auth/password.js';
+import type { AwsCredentialSource } from '../aws/credentials.js';
 import type { Enforcement } from '../enforce/isolation.js';
 
 /** Which of the three shapes a file was written in. */
@@ -32,9 +33,18 @@ export interface ComponentConfig {
   readonly writeTimeoutMs?: number;
   /** How long an idle pooled connection is kept (its `idle_timeout`); unset: undici's default. */
   readonly idleTimeoutMs?: number;
-  // Per-component `tls` (client certificates, CA, server name) and `sigv4` (request signing) blocks belong here:
-  // the promgate shape's component reader (shapes/promgate.ts, COMPONENT_KEYS) is where they are read.
+  // A per-component `tls` block (client certificates, CA, server name) belongs here: the promgate shape's component
+  // reader (shapes/promgate.ts, COMPONENT_KEYS) is where it is read.
+  /** Requests to the component signed with AWS SigV4 (Amazon Managed Service for Prometheus). */
+  readonly sigv4?: SigV4Config;
   readonly where: string;
+}
+
+/** Prometheus's `sigv4` block (its names), and the service signed for. */
+export interface SigV4Config extends AwsCredentialSource {
+  /** Unset: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1, as with `--aws`. */
+  readonly region?: string;
+  readonly service: string;
 }
 
 /** One route: requests whose canonical path it matches go to its component, enforced as it says. */

@@ -18,12 +18,14 @@ import { createInternalApp } from '../server/internal.js';
 import { drain, listen, portOf } from '../server/listen.js';
 import type { Tracing } from '../tracing/tracing.js';
 import { createBalancedUpstream, type BalancedUpstream } from '../upstream/balanced.js';
+import type { RequestSigner } from '../upstream/upstream.js';
 import { metered } from '../upstream/metered.js';
 import { DEFAULT_MAX_RAW_BODY, type ComponentConfig, type GatewayConfig } from './config.js';
 import { parseGatewayConfig } from './load.js';
 import { componentObserver, configuredTenants, countedAuthenticator } from './metrics.js';
 import { gatewayRoutes } from './routes.js';
 import { gatewaySettings, type GatewaySettings } from './settings.js';
+import { componentSigners } from './signing.js';
 
 /** One load of the gateway file: the configuration, its route table and its tenants as users. */
 interface Loaded {
@@ -76,8 +78,13 @@ export async function runGateway(
   if (!watched.ok) return watched;
   const gateway = watched.value;
 
+  const signers = await componentSigners(first.value.config, deps);
+  if (!signers.ok) {
+    await gateway.close();
+    return signers;
+  }
   const upstreams = new Map<string, BalancedUpstream>();
-  for (const component of first.value.config.components.values()) upstreams.set(component.name, await componentUpstream(component, s, deps));
+  for (const component of first.value.config.components.values()) upstreams.set(component.name, await componentUpstream(component, s, deps, signers.value.get(component.name)));
   const authenticator = await authenticatorFor(gateway, s, deps);
   if (!authenticator.ok) {
     await Promise.all([gateway.close(), ...[...upstreams.values()].map((u) => u.close())]);
@@ -166,7 +173,7 @@ async function readFirst(file: string): Promise<Result<Loaded, string>> {
   return loadGatewayFile(text, file);
 }
 
-function componentUpstream(c: ComponentConfig, s: GatewaySettings, deps: Deps): Promise<BalancedUpstream> {
+function componentUpstream(c: ComponentConfig, s: GatewaySettings, deps: Deps, sign: RequestSigner | undefined): Promise<BalancedUpstream> {
   // A TLS handshake is part of connecting, so the dial and handshake bounds add up.
   const connectTimeoutMs = c.dialTimeoutMs + (c.url.protocol === 'https:' ? c.tlsHandshakeTimeoutMs : 0);
   return createBalancedUpstream(
@@ -178,6 +185,7 @@ function componentUpstream(c: ComponentConfig, s: GatewaySettings, deps: Deps): 
         connectTimeoutMs,
         headersTimeoutMs: c.responseHeaderTimeoutMs,
         ...(c.idleTimeoutMs !== undefined && { keepAliveTimeoutMs: c.idleTimeoutMs }),
+        ...(sign !== undefined && { sign }),
       },
       refreshMs: c.dnsRefreshMs,
       ...(s.dnsServer !== undefined && { dnsServer: s.dnsServer }),

@@ -30,6 +30,7 @@ const K8SPIN_ONLY: readonly [attribute: string, flag: string, replacedBy: string
   ['protectedEndpoints', '--protected-endpoints', "the file's routes"],
   ['enforce', '--enforce', "each route's enforcement"],
   ['upstreamTimeout', '--upstream-timeout', "each component's timeouts"],
+  ['aws', '--aws', "each component's sigv4 block"],
 ];
 
 /**

@@ -81,6 +81,8 @@ export interface Verdict {
 export interface Verifier {
   /** Its base URL, AMP's workspace prefix included. */
   readonly url: string;
+  /** Its origin: any /workspaces/<id> below it is the same workspace. */
+  readonly origin: string;
   readonly keys: KeyRing;
   /** Every request's verdict so far, in order. */
   verdicts(): Verdict[];
@@ -97,7 +99,7 @@ export async function startVerifier(options: { upstream: string; region?: string
   const child = spawn(
     PYTHON,
     [
-      VERIFIER, '--port', '0', '--upstream', options.upstream, '--strip-prefix', WORKSPACE_PREFIX, '--keys', keys.file, '--log', log,
+      VERIFIER, '--port', '0', '--upstream', options.upstream, '--keys', keys.file, '--log', log,
       '--region', options.region ?? 'us-east-1', '--service', options.service ?? 'aps',
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
@@ -113,6 +115,7 @@ export async function startVerifier(options: { upstream: string; region?: string
   });
   return {
     url: `http://127.0.0.1:${port}${WORKSPACE_PREFIX}`,
+    origin: `http://127.0.0.1:${port}`,
     keys,
     verdicts: () => readFileSync(log, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Verdict),
     stop: () => stopProcess(child),
@@ -285,11 +288,11 @@ function stsError(code: string, message: string): string {
 }
 
 /**
- * An environment for promgate with none of this machine's AWS settings: a home of its own (no ~/.aws), IMDS off
- * unless a case points it at a stand-in, so nothing reaches past loopback; then the case's own variables.
+ * The environment of a promgate started by an AWS test: none of this machine's AWS settings (they are taken out
+ * of the test's own environment, which the child inherits), a home of its own (no ~/.aws), IMDS off unless a case
+ * points it at a stand-in, so that nothing reaches past loopback; then the case's own variables.
  */
-export function awsEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('AWS_')) env[name] = value;
-  return { ...env, HOME: mkdtempSync(join(tmpdir(), 'promgate-home-')), AWS_EC2_METADATA_DISABLED: 'true', ...extra };
+export function awsEnv(extra: Record<string, string> = {}): Record<string, string> {
+  for (const name of Object.keys(process.env)) if (name.startsWith('AWS_')) delete process.env[name];
+  return { HOME: mkdtempSync(join(tmpdir(), 'promgate-home-')), AWS_EC2_METADATA_DISABLED: 'true', ...extra };
 }

@@ -3,7 +3,7 @@
 
 It checks every request's AWS Signature Version 4 as AWS does, recomputing the signature with botocore (Debian's
 python3-botocore: an implementation of its own, not the library promgate signs with), then forwards the request to a
-real Prometheus below AMP's /workspaces/<id> prefix. A request that fails the check gets 403 with AWS's error shape
+real Prometheus below AMP's /workspaces/<id> prefix (any id). A request that fails the check gets 403 with AWS's error shape
 (a JSON message and x-amzn-ErrorType), as AMP answers it; nothing unsigned reaches Prometheus.
 
 The credentials it accepts are read from --keys on every request (a JSON object: access key id -> secret, session
@@ -160,11 +160,11 @@ def serve(args):
                 self.answer(refused.status, [('Content-Type', 'application/json'), ('x-amzn-ErrorType', f'{refused.error_type}:')], message)
                 return
             self.record({'method': self.command, 'path': self.path, 'ok': True, 'key': key_id})
-            path = self.path
-            if not path.startswith(args.strip_prefix + '/'):
+            workspace = re.match(r'^/workspaces/[^/?]+(?=/)', self.path)
+            if workspace is None:
                 self.answer(404, [('Content-Type', 'application/json')], b'{"message":"Not Found"}')
                 return
-            path = path[len(args.strip_prefix):]
+            path = self.path[workspace.end():]
             forwarded = {n: v for n, v in headers if n.lower() not in HOP_BY_HOP and n.lower() not in ('host', 'authorization') and not n.lower().startswith('x-amz-')}
             connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
             try:
@@ -205,7 +205,6 @@ if __name__ == '__main__':
     parser.add_argument('--vectors')
     parser.add_argument('--port', type=int, default=0)
     parser.add_argument('--upstream')
-    parser.add_argument('--strip-prefix', default='')
     parser.add_argument('--keys')
     parser.add_argument('--log')
     parser.add_argument('--region', default='us-east-1')

@@ -4,6 +4,7 @@ import { isLabelName } from '../../labels.js';
 import { DEFAULT_MAX_RAW_BODY, type ComponentConfig, type GatewayConfig, type GatewayJwt, type GatewayTenant, type MatchKind } from '../config.js';
 import type { YamlValue } from '../yaml.js';
 import { componentUrl, listener, LISTENER_KEYS, password, route, routePath, tenantId } from './common.js';
+import { readSigV4 } from './sigv4.js';
 
 /** promgate's own shape (configs/promgate.schema.json): everything the other two hold, and what only promgate has. */
 export const PROMGATE_KEYS = [
@@ -34,7 +35,7 @@ export const JWT_KEYS = [
   'labels_claim',
   'tenant_claim',
 ] as const;
-// `tls` and `sigv4` are the component's blocks still to come (upstream TLS, request signing): refused until read.
+// `tls` is the component's block still to come (upstream TLS): refused until read.
 export const COMPONENT_KEYS = [
   'url',
   'dns_refresh_interval',
@@ -98,17 +99,19 @@ export function readPromgate(root: YamlValue, file: string): GatewayConfig {
 
 function readComponent(name: string, value: YamlValue): ComponentConfig {
   const c = value.fields(COMPONENT_KEYS);
-  for (const block of ['tls', 'sigv4']) {
+  for (const block of ['tls']) {
     const given = c.get(block);
     if (given !== undefined) throw given.fail(`a component's ${block} block is not supported yet`);
   }
+  const url = componentUrl(c.required('url'));
+  const sigv4 = c.get('sigv4');
   const duration = (key: string): number | undefined => c.get(key)?.duration();
   const timeoutMs = duration('timeout') ?? DEFAULT_TIMEOUT_MS;
   const write = duration('write_timeout');
   const idle = duration('idle_timeout');
   return {
     name,
-    url: componentUrl(c.required('url')),
+    url,
     dnsRefreshMs: duration('dns_refresh_interval') ?? 1000,
     timeoutMs,
     dialTimeoutMs: duration('dial_timeout') ?? 5000,
@@ -116,6 +119,7 @@ function readComponent(name: string, value: YamlValue): ComponentConfig {
     responseHeaderTimeoutMs: duration('response_header_timeout') ?? timeoutMs,
     ...(write !== undefined && { writeTimeoutMs: write }),
     ...(idle !== undefined && { idleTimeoutMs: idle }),
+    ...(sigv4 !== undefined && { sigv4: readSigV4(sigv4, url) }),
     where: value.where,
   };
 }
