@@ -57,5 +57,6 @@ export async function createAuthenticator(opts: AuthOptions, deps: Deps): Promis
     }
   }
   const chain = firstRecognising(made);
-  return ok({ authenticate: chain.authenticate, close: closeAll });
+  // Called as a function, not as the chain's method: one authenticator is its own chain, a class whose method needs it.
+  return ok({ authenticate: (request) => chain.authenticate(request), close: closeAll });
 }
