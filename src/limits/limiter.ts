@@ -99,6 +99,17 @@ export class Limiter {
     return typeof taken === 'number' || isRefusal(taken) ? this.afterTake(who, limits, taken) : taken.then((t) => this.afterTake(who, limits, t));
   }
 
+  /**
+   * The refusal `acquire` would give now because the tenant's places are taken and its queue is full (counts in this
+   * process only): checked before the request's body is read and its query parsed, so that a flood costs little.
+   */
+  saturated(who: Counted, limits: TenantLimits): LimitRefusal | undefined {
+    if (limits.concurrency <= 0 || this.shared || this.waiting.size === 0) return undefined;
+    const queue = this.waiting.get(who.tenant);
+    if (queue === undefined || queue.length < limits.queue) return undefined;
+    return this.queueFull(who, limits, queue.length);
+  }
+
   /** One of the tenant's concurrent places, waiting in its queue when all are taken. */
   acquire(who: Counted, limits: TenantLimits, departure: Departure): Lease | LimitRefusal | Promise<Lease | LimitRefusal> {
     if (limits.concurrency <= 0) return NO_LEASE;
@@ -166,14 +177,7 @@ export class Limiter {
 
   private wait(who: Counted, limits: TenantLimits, departure: Departure): LimitRefusal | Promise<Lease | LimitRefusal> {
     const queue = this.waiting.get(who.tenant) ?? [];
-    if (queue.length >= limits.queue) {
-      return this.refuse(who, {
-        status: 429,
-        reason: 'queue_full',
-        message: `too many requests at once: this tenant's ${limits.concurrency} upstream places are taken and ${queue.length} requests wait; retry shortly`,
-        retryAfterSeconds: 1,
-      });
-    }
+    if (queue.length >= limits.queue) return this.queueFull(who, limits, queue.length);
     const { metrics } = this.options;
     const started = performance.now();
     return new Promise((resolve) => {
@@ -255,6 +259,15 @@ export class Limiter {
   /** Counts a refusal of `who`'s request over one of its limits (the limiter's own, or a query's). */
   count(who: Counted, reason: LimitReason): void {
     this.options.metrics.refused(who.metricsUser, reason);
+  }
+
+  private queueFull(who: Counted, limits: TenantLimits, waiting: number): LimitRefusal {
+    return this.refuse(who, {
+      status: 429,
+      reason: 'queue_full',
+      message: `too many requests at once: this tenant's ${limits.concurrency} upstream places are taken and ${waiting} requests wait; retry shortly`,
+      retryAfterSeconds: 1,
+    });
   }
 
   private refuse(who: Counted, refusal: LimitRefusal): LimitRefusal {

@@ -258,12 +258,15 @@ export function createApp(options: AppOptions, deps: Deps): Hono<GatewayEnv> {
     return leased instanceof Promise ? leased.then(run) : run(leased);
   };
 
-  /** The tenant's request rate: a token from its bucket, or 429 with Retry-After. */
+  /**
+   * The tenant's request rate (a token from its bucket), and its concurrency when its places and queue are full:
+   * 429 with Retry-After, before the body is read.
+   */
   const rateLimit: Stage = (_incoming, outgoing, exchange) => {
     const principal = exchange.principal!;
     const limits = limiter!.limitsOf(principal.limits);
     exchange.limits = limits;
-    const refused = limiter!.admit(principal, limits);
+    const refused = limiter!.admit(principal, limits) ?? limiter!.saturated(principal, limits);
     if (refused === undefined) return false;
     if (refused instanceof Promise) return refused.then((r) => r !== undefined && refuseLimited(outgoing, exchange, r));
     return refuseLimited(outgoing, exchange, refused);
