@@ -1,7 +1,7 @@
 import type { Deps } from '../observability/deps.js';
 import { err, ok, type Result } from '../result.js';
 import { swappable } from '../upstream/swappable.js';
-import { createUpstream, type Upstream, type UpstreamConfig } from '../upstream/upstream.js';
+import { createUpstream, type Upstream, type UpstreamConfig, type UpstreamTls } from '../upstream/upstream.js';
 import { watchTlsFiles, type TlsMaterial } from './files.js';
 
 /** TLS to an upstream, as Prometheus's `tls_config` names it: files, a server name, insecure_skip_verify. */
@@ -13,10 +13,56 @@ export interface ClientTlsSettings {
   readonly insecureSkipVerify: boolean;
 }
 
-export interface TlsUpstreamOptions {
-  /** For logs: "upstream prometheus". */
+export interface ClientTlsOptions {
+  /** For logs: "upstream prometheus", "component distributor". */
   readonly what: string;
   readonly intervalMinutes: number;
+}
+
+/** An upstream's TLS settings with their files' contents, kept current as the files change. */
+export interface ClientTls {
+  current(): UpstreamTls;
+  /** Called with the settings of each new set of files as it comes into use. */
+  onChange(listener: (tls: UpstreamTls) => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads an upstream's CA, certificate and key files (they must load to start) and watches them: a set that does
+ * not load keeps the last good one. Insecure skip verify is logged as the warning it is.
+ */
+export async function watchClientTls(settings: ClientTlsSettings, options: ClientTlsOptions, deps: Deps): Promise<Result<ClientTls, string>> {
+  if ((settings.certFile === undefined) !== (settings.keyFile === undefined)) {
+    return err(`${options.what}: a client certificate needs both its certificate file and its key file`);
+  }
+  const logger = deps.logger.child({ upstream: options.what });
+  if (settings.insecureSkipVerify) {
+    logger.warn(`${options.what}: its TLS certificate is not verified (insecure skip verify): anyone in between can read and change the traffic`);
+  }
+  const of = (material: TlsMaterial | undefined): UpstreamTls => ({
+    ...(material?.ca !== undefined && { ca: material.ca }),
+    ...(material?.cert !== undefined && { cert: material.cert }),
+    ...(material?.key !== undefined && { key: material.key }),
+    ...(settings.serverName !== undefined && { serverName: settings.serverName }),
+    insecureSkipVerify: settings.insecureSkipVerify,
+  });
+  const files = {
+    ...(settings.caFile !== undefined && { ca: settings.caFile }),
+    ...(settings.certFile !== undefined && { cert: settings.certFile }),
+    ...(settings.keyFile !== undefined && { key: settings.keyFile }),
+  };
+  if (Object.keys(files).length === 0) return ok({ current: () => of(undefined), onChange: () => undefined, close: () => Promise.resolve() });
+  const watched = await watchTlsFiles(files, { what: options.what, intervalMinutes: options.intervalMinutes }, deps);
+  if (!watched.ok) return watched;
+  return ok({
+    current: () => of(watched.value.current()),
+    onChange: (listener) =>
+      watched.value.onChange((material) => {
+        listener(of(material));
+        logger.info(`${options.what}: new TLS files in use for new connections`);
+      }),
+    close: () => watched.value.close(),
+  });
 }
 
 /**
@@ -24,52 +70,15 @@ export interface TlsUpstreamOptions {
  * for the requests from then on, while the old pool finishes the requests it has (answers streaming included)
  * and closes. A set that does not load keeps the pool in use.
  */
-export async function createTlsUpstream(
-  config: UpstreamConfig,
-  settings: ClientTlsSettings,
-  options: TlsUpstreamOptions,
-  deps: Deps,
-): Promise<Result<Upstream, string>> {
+export async function createTlsUpstream(config: UpstreamConfig, settings: ClientTlsSettings, options: ClientTlsOptions, deps: Deps): Promise<Result<Upstream, string>> {
   if (config.url.protocol !== 'https:') return err(`${options.what}: TLS settings need an https URL, not ${config.url.protocol}//`);
-  if ((settings.certFile === undefined) !== (settings.keyFile === undefined)) {
-    return err(`${options.what}: a client certificate needs both its certificate file and its key file`);
-  }
-  const make = (material: TlsMaterial | undefined): Upstream =>
-    createUpstream({
-      ...config,
-      tls: {
-        ...(material?.ca !== undefined && { ca: material.ca }),
-        ...(material?.cert !== undefined && { cert: material.cert }),
-        ...(material?.key !== undefined && { key: material.key }),
-        ...(settings.serverName !== undefined && { serverName: settings.serverName }),
-        insecureSkipVerify: settings.insecureSkipVerify,
-      },
-    });
-  const logger = deps.logger.child({ upstream: options.what });
-  if (settings.insecureSkipVerify) {
-    logger.warn(`${options.what}: its TLS certificate is not verified (insecure skip verify): anyone in between can read and change the traffic`);
-  }
-  const files = { ca: settings.caFile, cert: settings.certFile, key: settings.keyFile };
-  if (Object.values(files).every((file) => file === undefined)) return ok(make(undefined));
-
-  const watched = await watchTlsFiles(
-    {
-      ...(files.ca !== undefined && { ca: files.ca }),
-      ...(files.cert !== undefined && { cert: files.cert }),
-      ...(files.key !== undefined && { key: files.key }),
-    },
-    { what: options.what, intervalMinutes: options.intervalMinutes },
-    deps,
-  );
-  if (!watched.ok) return watched;
-  const upstream = swappable(make(watched.value.current()));
-  watched.value.onChange((material) => {
-    upstream.replace(make(material));
-    logger.info(`${options.what}: new TLS files in use for new connections`);
-  });
+  const tls = await watchClientTls(settings, options, deps);
+  if (!tls.ok) return tls;
+  const upstream = swappable(createUpstream({ ...config, tls: tls.value.current() }));
+  tls.value.onChange((next) => upstream.replace(createUpstream({ ...config, tls: next })));
   return ok({
     request: upstream.request,
     dispatch: upstream.dispatch,
-    close: () => Promise.all([watched.value.close(), upstream.close()]).then(() => undefined),
+    close: () => Promise.all([tls.value.close(), upstream.close()]).then(() => undefined),
   });
 }
