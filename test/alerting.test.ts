@@ -3,7 +3,8 @@
 // real Alertmanager 0.25, each tenant's own on its series only. What a tenant gets of /api/v1/rules and
 // /api/v1/alerts through promgate must be what its own server gives (timestamps and durations aside), and of
 // Alertmanager's alerts what its own server fires. Then silences, refusals, the redacted status, the requests
-// Grafana's Prometheus and Alertmanager data sources send, and the same behind a path prefix in gateway mode.
+// Grafana's Prometheus and Alertmanager data sources send, and the same behind path prefixes, in gateway mode and
+// through k8spin mode's endpoint flags.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,6 +132,8 @@ describe('rules, alerts and silences per tenant, against Prometheus 2.42 and Ale
   const own: Record<string, PromServer> = {};
   let gateway: Gateway;
   let gatewayMode: Gateway;
+  /** k8spin mode with endpoints that have path prefixes. */
+  let prefixedEndpoints: Gateway;
 
   /** The data of an API answer, which must be a success. */
   const data = async (url: string, headers?: Record<string, string>): Promise<Json> => {
@@ -194,6 +197,11 @@ describe('rules, alerts and silences per tenant, against Prometheus 2.42 and Ale
       ].join('\n'),
     );
     gatewayMode = await startGateway({ args: ['--config', join(dir, 'gateway.yaml')] });
+    prefixedEndpoints = await startGateway({
+      upstream: `${prefixed.url}/prometheus`,
+      authConfig: USERS,
+      args: ['--alertmanager-endpoint', prefixedAlertmanager.url],
+    });
 
     // tenant-b's queue is stuck from the start: once QueueStuck fires for it everywhere, tenant-a's fills up, so
     // that the rule is firing (tenant-b) and pending (tenant-a) at once on the shared server.
@@ -210,7 +218,7 @@ describe('rules, alerts and silences per tenant, against Prometheus 2.42 and Ale
   });
 
   after(async () => {
-    await Promise.all([gateway?.stop(), gatewayMode?.stop()]);
+    await Promise.all([gateway?.stop(), gatewayMode?.stop(), prefixedEndpoints?.stop()]);
     await Promise.all([shared, prefixed, ...Object.values(own)].map((s) => s?.stop()));
     await Promise.all([alertmanager?.stop(), prefixedAlertmanager?.stop(), exposition?.close()]);
   });
@@ -527,16 +535,31 @@ describe('rules, alerts and silences per tenant, against Prometheus 2.42 and Ale
       });
     });
 
-    it("alice's rules and alerts below /prometheus are her own server's", async () => {
-      const tenant = TENANTS['one namespace']!;
-      await eventually('rules', async () => {
-        const [got, want] = await Promise.all([data(`${gatewayMode.base}/prometheus/api/v1/rules`, as('alice')), data(`${own['a']!.url}/api/v1/rules`)]);
-        return differs(comparableRules(got), comparableRules(ownView(want, tenant.owns)));
+    for (const [where, base] of [
+      ['gateway mode, below /prometheus', () => `${gatewayMode.base}/prometheus`],
+      ['k8spin mode, --prometheus-endpoint with a path prefix', () => prefixedEndpoints.base],
+    ] as const) {
+      it(`alice's rules and alerts are her own server's (${where})`, async () => {
+        const tenant = TENANTS['one namespace']!;
+        await eventually('rules', async () => {
+          const [got, want] = await Promise.all([data(`${base()}/api/v1/rules`, as('alice')), data(`${own['a']!.url}/api/v1/rules`)]);
+          return differs(comparableRules(got), comparableRules(ownView(want, tenant.owns)));
+        });
+        await eventually('alerts', async () => {
+          const [got, want] = await Promise.all([data(`${base()}/api/v1/alerts`, as('alice')), data(`${own['a']!.url}/api/v1/alerts`)]);
+          return differs(comparableAlerts(got.alerts), comparableAlerts(want.alerts));
+        });
       });
+    }
+
+    it("alice's Alertmanager through an --alertmanager-endpoint with a path prefix: her alerts, her status redacted", async () => {
       await eventually('alerts', async () => {
-        const [got, want] = await Promise.all([data(`${gatewayMode.base}/prometheus/api/v1/alerts`, as('alice')), data(`${own['a']!.url}/api/v1/alerts`)]);
-        return differs(comparableAlerts(got.alerts), comparableAlerts(want.alerts));
+        const { status, body } = await getJson(`${prefixedEndpoints.base}/api/v2/alerts`, as('alice'));
+        return status !== 200 ? `status ${status}` : differs([...new Set((body as Json[]).map((a) => a.labels.namespace))], ['tenant-a']);
       });
+      const status = await getJson(`${prefixedEndpoints.base}/api/v2/status`, as('alice'));
+      assert.equal(status.status, 200);
+      assert.equal(JSON.stringify(status.body).includes(TEAM_B_TOKEN), false);
     });
 
     it("alice's Alertmanager below /alertmanager: her alerts, her silences, the redacted status, no other path", async () => {
