@@ -1,6 +1,8 @@
 import type { StoredPassword } from '../auth/password.js';
 import type { AwsCredentialSource } from '../aws/credentials.js';
 import type { Enforcement } from '../enforce/isolation.js';
+import type { ServerTlsSettings } from '../tls/server-settings.js';
+import type { ClientTlsSettings } from '../tls/upstream.js';
 
 /** Which of the three shapes a file was written in. */
 export type ConfigShape = 'cortex-gateway' | 'auth-gateway' | 'promgate';
@@ -16,6 +18,8 @@ export interface ListenerConfig {
   readonly readTimeoutMs: number;
   readonly writeTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** HTTPS: Prometheus's tls_server_config (promgate's shape: `server.tls`). */
+  readonly tls?: ServerTlsSettings;
 }
 
 /** A component of the cluster (distributor, query-frontend, ruler, alertmanager...): one upstream. */
@@ -33,8 +37,8 @@ export interface ComponentConfig {
   readonly writeTimeoutMs?: number;
   /** How long an idle pooled connection is kept (its `idle_timeout`); unset: undici's default. */
   readonly idleTimeoutMs?: number;
-  // A per-component `tls` block (client certificates, CA, server name) belongs here: the promgate shape's component
-  // reader (shapes/promgate.ts, COMPONENT_KEYS) is where it is read.
+  /** TLS to the component: Prometheus's tls_config (promgate's shape: `tls_config`). */
+  readonly tls?: ClientTlsSettings;
   /** Requests to the component signed with AWS SigV4 (Amazon Managed Service for Prometheus). */
   readonly sigv4?: SigV4Config;
   readonly where: string;
