@@ -73,6 +73,9 @@ refuses 'proxy.tls.server.clientAuth: proxy.tls.server.clientAuth must be one of
 refuses 'proxy.tls: give server or webConfig, not both' --set proxy.tls.server.secretName=tls --set proxy.tls.webConfig.existingSecret=web
 refuses 'proxy.tls.upstream needs an https proxy.prometheusEndpoint' --set proxy.prometheusEndpoint=http://prometheus:9090 --set proxy.tls.upstream.caSecret=ca
 refuses "proxy.tls is k8spin mode's" --set proxy.gateway.existingSecret=gateway --set proxy.tls.server.secretName=tls
+refuses "proxy.aws.enabled is k8spin mode's --aws" --set proxy.gateway.existingSecret=gateway --set proxy.aws.enabled=true
+refuses 'proxy.aws.roleArn annotates the chart' --set proxy.aws.roleArn=arn:aws:iam::123456789012:role/promgate --set serviceAccount.create=false
+refuses 'proxy.aws.roleArn: Does not match pattern' --set proxy.aws.roleArn=promgate
 
 # The README's values table is generated from values.yaml's @param comments: it must be current.
 cp "$chart/README.md" "$out/README.md"

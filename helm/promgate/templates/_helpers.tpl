@@ -206,7 +206,13 @@ What the flags would refuse at start-up, and what promgate would silently not do
 {{- if and (or $tls.upstream.caSecret $tls.upstream.clientSecret $tls.upstream.serverName) (not (hasPrefix "https://" $p.prometheusEndpoint)) }}
 {{- fail "proxy.tls.upstream needs an https proxy.prometheusEndpoint" }}
 {{- end }}
+{{- if and $p.aws.roleArn (not .Values.serviceAccount.create) }}
+{{- fail "proxy.aws.roleArn annotates the chart's ServiceAccount: with serviceAccount.create false, annotate your own" }}
+{{- end }}
 {{- if $gateway }}
+{{- if $p.aws.enabled }}
+{{- fail "proxy.aws.enabled is k8spin mode's --aws: in gateway mode each component's sigv4 block signs (proxy.aws.region and .roleArn still apply)" }}
+{{- end }}
 {{- if or (include "promgate.https" .) $tls.server.clientCASecret $tls.upstream.caSecret $tls.upstream.clientSecret $tls.upstream.serverName }}
 {{- fail "proxy.tls is k8spin mode's: in gateway mode promgate takes no TLS flags, and would serve plain HTTP" }}
 {{- end }}
