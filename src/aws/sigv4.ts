@@ -70,8 +70,8 @@ async function wholeBody(body: FinalRequest['body']): Promise<string | Uint8Arra
  * Signs each final request with SigV4: the method, the path with the upstream's prefix, the canonical query,
  * the `host` sent, `x-amz-date`, `x-amz-security-token` when the credentials have one, every header promgate
  * sends (less those SigV4 never signs, such as User-Agent), and `x-amz-content-sha256` of the exact body sent.
- * A streamed body is read whole first (it is already bounded by its route's body limit): AMP's remote write
- * takes no UNSIGNED-PAYLOAD, and Prometheus's own SigV4 client buffers it the same way.
+ * A streamed body is read whole first (it is already bounded by its route's body limit), its hash signed: SigV4's
+ * UNSIGNED-PAYLOAD is documented for S3 alone, and Prometheus's own SigV4 client buffers remote write the same way.
  */
 export function sigV4Signer(scope: SigningScope, credentials: () => Promise<AwsCredentials>, now: () => Date = () => new Date()): RequestSigner {
   const signer = new SignatureV4(signingOptions(scope, credentials));

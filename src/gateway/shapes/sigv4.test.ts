@@ -1,6 +1,7 @@
 // A component's sigv4 block in promgate's gateway file: Prometheus's names, read strictly.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { describeGateway } from '../describe.js';
 import { parseGatewayConfig } from '../load.js';
 
 const file = (component: string) =>
@@ -32,6 +33,14 @@ describe("a component's sigv4 block", () => {
   it('an empty block signs with the default chain, for aps, in the environment’s region', () => {
     assert.deepEqual(sigv4Of(`{url: ${url}, sigv4: {}}`), { service: 'aps' });
     assert.equal(sigv4Of(`{url: ${url}}`), undefined);
+  });
+
+  it('is shown by check config without its secret key', () => {
+    const config = parsed(`{url: ${url}, sigv4: {region: eu-west-1, access_key: AKIA1, secret_key: s3cr3t, role_arn: "arn:aws:iam::1:role/r"}}`);
+    if (!config.ok) assert.fail(config.error);
+    const text = describeGateway(config.value);
+    assert.match(text, /signed with AWS SigV4:\n  COMPONENT  SIGNED FOR, WITH\n  amp        aps in eu-west-1: role arn:aws:iam::1:role\/r, assumed with static keys \(access_key AKIA1\)\n/);
+    assert.doesNotMatch(text, /s3cr3t/);
   });
 
   it('refuses half a key pair, unknown keys, empty values, and credentials in the URL beside it', () => {
