@@ -133,8 +133,56 @@ describe('gateway configuration: refusals name the file, the line and the key', 
     assert.match(refusal('server: {read_timeout: 5s, http_server_read_timeout: 6s}\n'), /^gw\.yaml:1: server\.http_server_read_timeout: read_timeout and http_server_read_timeout/);
     assert.match(refusal('distributor: {url: "http://d", http_client_timeout: soon}\n'), /distributor\.http_client_timeout: "soon" is not a duration/);
     assert.match(refusal('frontend: {url: "ftp://f"}\n'), /frontend\.url: must be an http or https URL/);
-    assert.match(refusal('components: {d: {url: "http://d", tls: {ca_file: x}}}\n'), /components\.d\.tls: a component's tls block is not supported yet/);
+    assert.match(refusal('components: {d: {url: "http://d", tls: {ca_file: x}}}\n'), /components\.d\.tls: unknown key/);
     assert.match(refusal('secret: [1]\n'), /^gw\.yaml:1: secret: must be a string/);
+  });
+
+  it("TLS: the listener's server.tls and a component's tls_config, Prometheus's names, files relative to the file", () => {
+    const parsed = parseGatewayConfig(
+      [
+        'server:',
+        '  port: 8443',
+        '  tls: {cert_file: tls/server.crt, key_file: /keys/server.key, client_auth_type: VerifyClientCertIfGiven, client_ca_file: tls/ca.crt, min_version: TLS13}',
+        'tenants: [{username: w, password: p, id: t}]',
+        'components:',
+        '  d: {url: "https://d:8080", tls_config: {ca_file: ca.crt, cert_file: c.crt, key_file: c.key, server_name: d.internal}}',
+        'routes: [{path: /api/v1/push, component: d, enforcement: header}]',
+      ].join('\n'),
+      '/etc/promgate/gw.yaml',
+    );
+    if (!parsed.ok) assert.fail(parsed.error);
+    assert.deepEqual(parsed.value.server.tls, {
+      certFile: '/etc/promgate/tls/server.crt',
+      keyFile: '/keys/server.key',
+      clientCaFile: '/etc/promgate/tls/ca.crt',
+      clientAuth: 'VerifyClientCertIfGiven',
+      minVersion: 'TLSv1.3',
+      maxVersion: 'TLSv1.3',
+      honorCipherOrder: true,
+    });
+    assert.equal(parsed.value.server.port, 8443);
+    assert.deepEqual(parsed.value.components.get('d')?.tls, {
+      caFile: '/etc/promgate/ca.crt',
+      certFile: '/etc/promgate/c.crt',
+      keyFile: '/etc/promgate/c.key',
+      serverName: 'd.internal',
+      insecureSkipVerify: false,
+    });
+    assert.equal(parsed.value.debug.tls, undefined);
+  });
+
+  it('TLS blocks refused with the line and the key path', () => {
+    // `components` makes it promgate's shape, the one with TLS blocks.
+    const server = (tls: string) => refusal(`components: {}\nserver:\n  tls:${tls}\n`);
+    assert.match(server(' {cert_file: a}'), /^gw\.yaml:3: server\.tls: key_file is required/);
+    assert.match(server('\n    cert_file: a\n    key_file: b\n    min_version: TLS9'), /^gw\.yaml:6: server\.tls\.min_version: must be one of TLS10, TLS11, TLS12, TLS13/);
+    assert.match(server(' {cert_file: a, key_file: b, client_auth_type: RequireAndVerifyClientCert}'), /server\.tls: .*needs server\.tls\.client_ca_file: promgate never verifies client certificates against public CAs/);
+    assert.match(server(' {cert_file: a, key_file: b, cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]}'), /server\.tls\.cipher_suites: unknown or insecure cipher suite/);
+    assert.match(server(' {cert_file: a, key_file: b, cert: x}'), /server\.tls\.cert: unknown key/);
+    assert.match(refusal('components:\n  d: {url: "https://d", tls_config: {cert_file: c.crt}}\n'), /^gw\.yaml:2: components\.d\.tls_config: key_file is required with cert_file/);
+    assert.match(refusal('components:\n  d: {url: "http://d", tls_config: {ca_file: ca.crt}}\n'), /components\.d\.tls_config: needs an https url/);
+    assert.match(refusal('components:\n  d: {url: "https://d", tls_config: {insecure_skip_verify: yes-please}}\n'), /components\.d\.tls_config\.insecure_skip_verify: must be true or false/);
+    assert.match(refusal('components:\n  d: {url: "https://d", tls_config: {ca: x}}\n'), /components\.d\.tls_config\.ca: unknown key/);
   });
 
   it('duplicate keys and YAML syntax errors', () => {

@@ -16,6 +16,8 @@ import { RouteTable } from '../routes/table.js';
 import { createApp } from '../server/app.js';
 import { createInternalApp } from '../server/internal.js';
 import { drain, listen, portOf } from '../server/listen.js';
+import { serveTls } from '../tls/serve.js';
+import { watchClientTls } from '../tls/upstream.js';
 import type { Tracing } from '../tracing/tracing.js';
 import { createBalancedUpstream, type BalancedUpstream } from '../upstream/balanced.js';
 import type { RequestSigner } from '../upstream/upstream.js';
@@ -84,7 +86,14 @@ export async function runGateway(
     return signers;
   }
   const upstreams = new Map<string, BalancedUpstream>();
-  for (const component of first.value.config.components.values()) upstreams.set(component.name, await componentUpstream(component, s, deps, signers.value.get(component.name)));
+  for (const component of first.value.config.components.values()) {
+    const upstream = await componentUpstream(component, s, deps, signers.value.get(component.name));
+    if (!upstream.ok) {
+      await Promise.all([gateway.close(), ...[...upstreams.values()].map((u) => u.close())]);
+      return upstream;
+    }
+    upstreams.set(component.name, upstream.value);
+  }
   const authenticator = await authenticatorFor(gateway, s, deps);
   if (!authenticator.ok) {
     await Promise.all([gateway.close(), ...[...upstreams.values()].map((u) => u.close())]);
@@ -130,7 +139,10 @@ export async function runGateway(
   });
 
   let ready = false;
-  const main = await listen({ fetch: (request, env) => app.fetch(request, env) }, s.port, undefined, s.address).catch((e: unknown) => e as Error);
+  const serverTls = first.value.config.server.tls;
+  const tls = serverTls === undefined ? undefined : await serveTls(serverTls, s.reloadIntervalMinutes, deps);
+  if (tls?.ok === false) return tls;
+  const main = await listen({ fetch: (request, env) => app.fetch(request, env) }, s.port, tls?.value, s.address).catch((e: unknown) => e as Error);
   if (main instanceof Error) return err(`cannot listen on port ${s.port}: ${main.message}`);
   applyTimeouts(main, first.value.config);
   const debugApp = createInternalApp(deps.registry, { ready: () => ready }, s.enableProfiling);
@@ -156,7 +168,7 @@ export async function runGateway(
     stop: async (boundMs) => {
       ready = false;
       await drain(main, boundMs, logger);
-      await Promise.allSettled([authenticator.value.close(), gateway.close(), ...[...upstreams.values()].map((u) => u.close()), limiter.close()]);
+      await Promise.allSettled([authenticator.value.close(), gateway.close(), ...[...upstreams.values()].map((u) => u.close()), limiter.close(), tls?.value.close()]);
       if (debug !== undefined) await drain(debug, 1000, logger);
     },
   });
@@ -173,10 +185,13 @@ async function readFirst(file: string): Promise<Result<Loaded, string>> {
   return loadGatewayFile(text, file);
 }
 
-function componentUpstream(c: ComponentConfig, s: GatewaySettings, deps: Deps, sign: RequestSigner | undefined): Promise<BalancedUpstream> {
+/** A component's balanced upstream; its tls_config files watched, each new set giving every address a new pool. */
+async function componentUpstream(c: ComponentConfig, s: GatewaySettings, deps: Deps, sign: RequestSigner | undefined): Promise<Result<BalancedUpstream, string>> {
+  const tls = c.tls === undefined ? undefined : await watchClientTls(c.tls, { what: `component ${c.name}`, intervalMinutes: s.reloadIntervalMinutes }, deps);
+  if (tls?.ok === false) return err(`${c.where}: ${tls.error}`);
   // A TLS handshake is part of connecting, so the dial and handshake bounds add up.
   const connectTimeoutMs = c.dialTimeoutMs + (c.url.protocol === 'https:' ? c.tlsHandshakeTimeoutMs : 0);
-  return createBalancedUpstream(
+  const balanced = await createBalancedUpstream(
     {
       name: c.name,
       upstream: {
@@ -186,6 +201,7 @@ function componentUpstream(c: ComponentConfig, s: GatewaySettings, deps: Deps, s
         headersTimeoutMs: c.responseHeaderTimeoutMs,
         ...(c.idleTimeoutMs !== undefined && { keepAliveTimeoutMs: c.idleTimeoutMs }),
         ...(sign !== undefined && { sign }),
+        ...(tls !== undefined && { tls: tls.value.current() }),
       },
       refreshMs: c.dnsRefreshMs,
       ...(s.dnsServer !== undefined && { dnsServer: s.dnsServer }),
@@ -194,6 +210,9 @@ function componentUpstream(c: ComponentConfig, s: GatewaySettings, deps: Deps, s
     },
     deps,
   );
+  if (tls === undefined) return ok(balanced);
+  tls.value.onChange((next) => balanced.useTls(next));
+  return ok({ ...balanced, close: () => Promise.all([balanced.close(), tls.value.close()]).then(() => undefined) });
 }
 
 /**

@@ -52,7 +52,7 @@ export async function watchTlsFiles(files: TlsFiles, options: WatchTlsOptions, d
     },
     deps,
   );
-  if (!watched.ok) return watched;
+  if (!watched.ok) return err(`${options.what}: ${watched.error}`);
   const expiry = registered(deps.registry, 'promgate_tls_certificate_expiry_timestamp_seconds', (registers) => new Gauge({
     name: 'promgate_tls_certificate_expiry_timestamp_seconds',
     help: 'When the earliest-expiring certificate of each certificate or CA file in use expires (notAfter), in Unix seconds.',

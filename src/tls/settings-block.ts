@@ -87,7 +87,10 @@ export function readClientTls(block: SettingsBlock): ClientTlsSettings {
   const certFile = block.path('cert_file');
   const keyFile = block.path('key_file');
   const serverName = block.string('server_name');
-  if ((certFile === undefined) !== (keyFile === undefined)) block.fail(certFile === undefined ? 'cert_file' : 'key_file', 'is required beside the other of cert_file and key_file');
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    const [missing, given] = certFile === undefined ? ['cert_file', 'key_file'] : ['key_file', 'cert_file'];
+    block.fail(missing, `is required with ${given}`);
+  }
   return {
     insecureSkipVerify: block.bool('insecure_skip_verify') ?? false,
     ...(caFile !== undefined && { caFile }),

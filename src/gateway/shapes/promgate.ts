@@ -1,10 +1,11 @@
 import { parseSize } from '../../config/run-options.js';
 import { ENFORCEMENTS, type Enforcement } from '../../enforce/isolation.js';
 import { isLabelName } from '../../labels.js';
-import { DEFAULT_MAX_RAW_BODY, type ComponentConfig, type GatewayConfig, type GatewayJwt, type GatewayTenant, type MatchKind } from '../config.js';
+import { DEFAULT_MAX_RAW_BODY, type ComponentConfig, type GatewayConfig, type GatewayJwt, type GatewayTenant, type ListenerConfig, type MatchKind } from '../config.js';
 import type { YamlValue } from '../yaml.js';
 import { componentUrl, listener, LISTENER_KEYS, password, route, routePath, tenantId } from './common.js';
 import { readSigV4 } from './sigv4.js';
+import { componentTls, serverTls } from './tls.js';
 
 /** promgate's own shape (configs/promgate.schema.json): everything the other two hold, and what only promgate has. */
 export const PROMGATE_KEYS = [
@@ -35,7 +36,6 @@ export const JWT_KEYS = [
   'labels_claim',
   'tenant_claim',
 ] as const;
-// `tls` is the component's block still to come (upstream TLS): refused until read.
 export const COMPONENT_KEYS = [
   'url',
   'dns_refresh_interval',
@@ -45,7 +45,7 @@ export const COMPONENT_KEYS = [
   'response_header_timeout',
   'write_timeout',
   'idle_timeout',
-  'tls',
+  'tls_config',
   'sigv4',
 ] as const;
 export const ROUTE_KEYS = ['path', 'match', 'component', 'enforcement', 'max_body_size'] as const;
@@ -56,7 +56,7 @@ const DEFAULT_TIMEOUT_MS = 150_000;
 export function readPromgate(root: YamlValue, file: string): GatewayConfig {
   const fields = root.fields(PROMGATE_KEYS);
   const components = new Map<string, ComponentConfig>();
-  for (const [name, value] of fields.get('components')?.entries() ?? []) components.set(name, readComponent(name, value));
+  for (const [name, value] of fields.get('components')?.entries() ?? []) components.set(name, readComponent(name, value, file));
   const routes = (fields.get('routes')?.items() ?? []).map((value) => {
     const r = value.fields(ROUTE_KEYS);
     const component = r.required('component');
@@ -79,7 +79,7 @@ export function readPromgate(root: YamlValue, file: string): GatewayConfig {
   return {
     file,
     shape: 'promgate',
-    server: listener(fields.get('server')),
+    server: serverListener(fields.get('server'), file),
     debug: listener(debug, ['profiling']),
     tenants: (fields.get('tenants')?.items() ?? []).flatMap(readTenant),
     jwt: readJwt(auth?.get('jwt')),
@@ -97,13 +97,19 @@ export function readPromgate(root: YamlValue, file: string): GatewayConfig {
   };
 }
 
-function readComponent(name: string, value: YamlValue): ComponentConfig {
+/** promgate's `server`: the listener's settings, and its `tls` block (Prometheus's tls_server_config). */
+function serverListener(value: YamlValue | undefined, file: string): ListenerConfig {
+  const settings = listener(value, ['tls']);
+  const block = value?.fields([...LISTENER_KEYS, 'tls']).get('tls');
+  const tls = block === undefined ? undefined : serverTls(block, file);
+  return tls === undefined ? settings : { ...settings, tls };
+}
+
+function readComponent(name: string, value: YamlValue, file: string): ComponentConfig {
   const c = value.fields(COMPONENT_KEYS);
-  for (const block of ['tls']) {
-    const given = c.get(block);
-    if (given !== undefined) throw given.fail(`a component's ${block} block is not supported yet`);
-  }
   const url = componentUrl(c.required('url'));
+  const tlsConfig = c.get('tls_config');
+  if (tlsConfig !== undefined && url.protocol !== 'https:') throw tlsConfig.fail('needs an https url');
   const sigv4 = c.get('sigv4');
   const duration = (key: string): number | undefined => c.get(key)?.duration();
   const timeoutMs = duration('timeout') ?? DEFAULT_TIMEOUT_MS;
@@ -120,6 +126,7 @@ function readComponent(name: string, value: YamlValue): ComponentConfig {
     ...(write !== undefined && { writeTimeoutMs: write }),
     ...(idle !== undefined && { idleTimeoutMs: idle }),
     ...(sigv4 !== undefined && { sigv4: readSigV4(sigv4, url) }),
+    ...(tlsConfig !== undefined && { tls: componentTls(tlsConfig, file) }),
     where: value.where,
   };
 }
