@@ -3,6 +3,7 @@ import type { AwsCredentialSource } from '../aws/credentials.js';
 import type { Enforcement } from '../enforce/isolation.js';
 import type { ServerTlsSettings } from '../tls/server-settings.js';
 import type { ClientTlsSettings } from '../tls/upstream.js';
+import type { LimitsOverrides } from '../limits/limits.js';
 
 /** Which of the three shapes a file was written in. */
 export type ConfigShape = 'cortex-gateway' | 'auth-gateway' | 'promgate';
@@ -70,6 +71,8 @@ export interface GatewayTenant {
   readonly tenantIds: readonly string[];
   /** auth-gateway's `passthrough`: the client's own X-Scope-OrgID is forwarded (checked, and logged). */
   readonly passthrough: boolean;
+  /** promgate's `limits:` block: the tenant's own limits, over the flags' defaults. */
+  readonly limits?: LimitsOverrides;
   readonly where: string;
 }
 

@@ -52,7 +52,16 @@ export function loadGatewayFile(text: string, file: string): Result<Loaded, stri
   const routes = gatewayRoutes(config.value);
   if (!routes.ok) return routes;
   const users = config.value.tenants.map(
-    (t): UserEntry => ({ username: t.username, password: t.password, namespaces: [], labels: {}, tenantIds: t.tenantIds, passthrough: t.passthrough, where: t.where }),
+    (t): UserEntry => ({
+      username: t.username,
+      password: t.password,
+      namespaces: [],
+      labels: {},
+      tenantIds: t.tenantIds,
+      passthrough: t.passthrough,
+      ...(t.limits !== undefined && { limits: t.limits }),
+      where: t.where,
+    }),
   );
   return ok({ config: config.value, table: new RouteTable(routes.value), users });
 }

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { parseUsersFile } from '../auth/users-file.js';
+import { parseGatewayConfig } from '../gateway/load.js';
 import { Limiter, type Lease, type LimitRefusal } from './limiter.js';
 import { NO_LIMITS, readLimits, withOverrides, type TenantLimits } from './limits.js';
 import { createLimitMetrics } from './metrics.js';
@@ -59,6 +60,25 @@ describe('limits: block in the users file', () => {
       assert.deepEqual(file, { ok: false, error: message });
     });
   }
+});
+
+describe('limits: block of a gateway file\'s tenant', () => {
+  const gateway = (limits: string) =>
+    parseGatewayConfig(
+      `tenants:\n  - username: u\n    password: p\n    id: team-a\n    limits:\n${limits}\ncomponents:\n  prometheus:\n    url: http://127.0.0.1:9090\n` +
+        'routes:\n  - path: /prometheus\n    match: prefix\n    component: prometheus\n    enforcement: header\n',
+      'gw.yaml',
+    );
+
+  it('is read as in a users file', () => {
+    const config = gateway('      rate: 5\n      max_range: 7d');
+    assert.ok(config.ok, config.ok ? '' : config.error);
+    assert.deepEqual(config.value.tenants[0]!.limits, { rate: 5, maxRangeMs: 7 * DAY });
+  });
+
+  it('refuses a bad value, saying where', () => {
+    assert.deepEqual(gateway('      rate: fast'), { ok: false, error: 'gw.yaml:6: tenants[0].limits.rate: must be a number of requests a second (0: no limit)' });
+  });
 });
 
 describe('limits: a query window', () => {

@@ -1,6 +1,7 @@
 import { parseSize } from '../../config/run-options.js';
 import { ENFORCEMENTS, type Enforcement } from '../../enforce/isolation.js';
 import { isLabelName } from '../../labels.js';
+import { readLimits, type LimitsOverrides } from '../../limits/limits.js';
 import { DEFAULT_MAX_RAW_BODY, type ComponentConfig, type GatewayConfig, type GatewayJwt, type GatewayTenant, type ListenerConfig, type MatchKind } from '../config.js';
 import type { YamlValue } from '../yaml.js';
 import { componentUrl, listener, LISTENER_KEYS, password, route, routePath, tenantId } from './common.js';
@@ -22,7 +23,7 @@ export const PROMGATE_KEYS = [
   'max_body_size',
 ] as const;
 
-export const TENANT_KEYS = ['username', 'password', 'passwords', 'id', 'ids', 'passthrough'] as const;
+export const TENANT_KEYS = ['username', 'password', 'passwords', 'id', 'ids', 'passthrough', 'limits'] as const;
 export const AUTH_KEYS = ['users_file', 'jwt'] as const;
 export const JWT_KEYS = [
   'secret',
@@ -141,7 +142,18 @@ function readTenant(value: YamlValue): GatewayTenant[] {
   if (ids === undefined && !passthrough) throw value.fail('id (or ids) is required unless passthrough is true');
   const username = t.required('username').nonEmptyString();
   const tenantIds = ids === undefined ? [] : listOf(ids).map(tenantId);
-  return listOf(passwords).map((p) => ({ username, password: password(p), tenantIds, passthrough, where: value.where }));
+  const limits = readTenantLimits(t.get('limits'));
+  return listOf(passwords).map((p) => ({ username, password: password(p), tenantIds, passthrough, ...(limits !== undefined && { limits }), where: value.where }));
+}
+
+/** A tenant's `limits:` block, as in a users file (limits/limits.ts). */
+function readTenantLimits(value: YamlValue | undefined): LimitsOverrides | undefined {
+  if (value === undefined || value.isNull) return undefined;
+  const entries = value.entries();
+  const read = readLimits(new Map(entries.map(([name, v]) => [name, v.string()])));
+  if (read.ok) return read.value;
+  const at = entries.find(([name]) => name === read.error.key)?.[1] ?? value;
+  throw at.fail(read.error.message);
 }
 
 function readJwt(value: YamlValue | undefined): GatewayJwt {
