@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureInstalled } from './prometheus.js';
 
 /** A certificate and its private key, as PEM files. */
 export interface Pair {
@@ -28,13 +29,7 @@ export interface IssueOptions {
 }
 
 /** Installs Debian's openssl package when the command is missing (needs root, as on CI). */
-export function ensureOpensslInstalled(): void {
-  if (spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status === 0) return;
-  if (process.getuid?.() !== 0) throw new Error('openssl is missing: install Debian\'s "openssl" package (apt-get install openssl)');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  run('apt-get', ['update', '-qq'], env);
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'openssl'], env);
-}
+export const ensureOpensslInstalled = (): void => ensureInstalled('openssl', ['openssl']);
 
 /** Files of certificates, under one temporary directory. */
 export class Certificates {
@@ -168,7 +163,7 @@ export class SecretMount {
 
 const serial = (): string => `0x${randomBytes(8).toString('hex')}`;
 
-function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
-  const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
+function run(cmd: string, args: readonly string[]): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
 }
