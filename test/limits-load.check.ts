@@ -2,6 +2,9 @@
 // range queries (its concurrency limit: 1 place, 4 waiting; each client sending again as soon as it is answered, or
 // after Retry-After when refused) while another tenant's light dashboard loop runs. The light tenant's p99 stays within
 // 2× of its idle p99, and the flood gets 429 with Retry-After.
+//
+// Not part of `npm test` (npm run check:isolation runs it): its bound is on latency, which on the 2-core development
+// machine shared with other work it does not meet (README, "Limits"), and a timing goal must not fail CI at random.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { basicAuth, startGateway, type Gateway } from './support/gateway.js';
