@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { defaultRegion, type AwsSigning } from '../aws/index.js';
+import { err, ok, type Result } from '../result.js';
 import { bool, env } from './flag-values.js';
 
 export interface AwsRunOptions {
@@ -20,9 +21,11 @@ export function awsOptions(): Option[] {
 
 /**
  * `--aws` as k8spin reads it: the region from AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1; the service
- * from AWS_SERVICE_NAME, else aps; credentials from the SDK's default chain.
+ * from AWS_SERVICE_NAME, else aps; credentials from the SDK's default chain. An endpoint URL with credentials of its
+ * own is refused beside it: both would be the request's Authorization.
  */
-export function toAwsRunOptions(command: Command, environment: NodeJS.ProcessEnv = process.env): AwsRunOptions {
-  if (command.opts<{ aws: boolean }>().aws !== true) return {};
-  return { aws: { region: defaultRegion(environment), service: environment.AWS_SERVICE_NAME || 'aps', credentials: {} } };
+export function toAwsRunOptions(command: Command, endpoint: URL, environment: NodeJS.ProcessEnv = process.env): Result<AwsRunOptions, string> {
+  if (command.opts<{ aws: boolean }>().aws !== true) return ok({});
+  if (endpoint.username !== '' || endpoint.password !== '') return err('--aws signs every request: --prometheus-endpoint must not carry credentials of its own');
+  return ok({ aws: { region: defaultRegion(environment), service: environment.AWS_SERVICE_NAME || 'aps', credentials: {} } });
 }

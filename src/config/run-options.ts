@@ -262,5 +262,7 @@ export function toRunOptions(command: Command): Result<RunOptions, string> {
     },
   };
   if (raw.protectedEndpoints !== undefined) options.protectedEndpoints = raw.protectedEndpoints;
-  return ok({ ...options, ...tls.value, ...toAwsRunOptions(command) });
+  const aws = toAwsRunOptions(command, endpoint.value);
+  if (!aws.ok) return aws;
+  return ok({ ...options, ...tls.value, ...aws.value });
 }

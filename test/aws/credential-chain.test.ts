@@ -143,6 +143,13 @@ describe('promgate --aws: the AWS credential chain, each provider against a loop
     }
   });
 
+  it('refuses --aws beside an endpoint URL with credentials of its own (exit status 2)', () => {
+    const [bin, argv] = cliCommand(['run', '--aws', '--prometheus-endpoint', 'https://user:pw@aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1']);
+    const r = spawnSync(bin, argv, { cwd: ROOT, env: { ...process.env, ...awsEnv() }, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--aws signs every request: --prometheus-endpoint must not carry credentials of its own/);
+  });
+
   describe('credentials that expire (container credentials)', () => {
     after(() => {
       service.lifetimeMs = 3_600_000;
