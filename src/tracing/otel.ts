@@ -117,7 +117,8 @@ export function createTracing(settings: TracingSettings, deps: Deps): Tracing {
     }),
     upstreams: (upstreams) => new Map([...upstreams].map(([name, upstream]) => [name, tracedUpstream(name, upstream)])),
     close: async () => {
-      await provider.shutdown();
+      // The last spans are sent if the collector takes them; one that cannot be reached must not fail the shutdown.
+      await provider.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'tracing: the last spans could not be sent'));
       trace.disable();
       context.disable();
       propagation.disable();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { basicAuth, startGateway, type Gateway } from '../support/gateway.js';
 import { startOtlpCollector, type OtlpCollector, type ReceivedSpan } from '../support/otlp-collector.js';
+import { freePort } from '../support/prometheus.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/recording-upstream.js';
 
 const SERVER = 2;
@@ -192,6 +193,27 @@ describe('k8spin mode: tracing on', () => {
     const client = spans.find((s) => s.kind === CLIENT)!;
     assert.equal(upstream.requests.at(-1)!.headers.traceparent, `00-${traceId}-${client.spanId}-01`);
     assert.equal(upstream.requests.at(-1)!.url, '/api/v1/query?query=up%7Bnamespace%3D%22tenant-a%22%7D', 'enforced as ever');
+  });
+});
+
+describe('tracing on, the collector down', () => {
+  it('serves every request, and shuts down cleanly when the last spans cannot be sent', async () => {
+    const upstream = await startRecordingUpstream();
+    const gateway = await startGateway({
+      args: ['--config', configFile(upstream)],
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}`, OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_EXPORTER_OTLP_TIMEOUT: '1000' },
+    });
+    try {
+      for (let i = 0; i < 5; i++) {
+        assert.equal((await fetch(`${gateway.base}/prometheus/api/v1/query?query=up`, { headers: basicAuth('demo', 'demo-password') })).status, 200);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(upstream.requests.every((r) => typeof r.headers.traceparent === 'string'), 'still traced');
+      assert.equal(await gateway.stop(), 0);
+    } finally {
+      await gateway.stop();
+      await upstream.close();
+    }
   });
 });
 
