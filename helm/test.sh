@@ -72,7 +72,9 @@ refuses 'proxy.auth.type mtls needs proxy.tls.server.secretName' --set proxy.aut
 refuses 'proxy.tls.server.clientAuth: proxy.tls.server.clientAuth must be one of the following' --set proxy.tls.server.clientAuth=RequireClientCert
 refuses 'proxy.tls: give server or webConfig, not both' --set proxy.tls.server.secretName=tls --set proxy.tls.webConfig.existingSecret=web
 refuses 'proxy.tls.upstream needs an https proxy.prometheusEndpoint' --set proxy.prometheusEndpoint=http://prometheus:9090 --set proxy.tls.upstream.caSecret=ca
-refuses "proxy.tls is k8spin mode's" --set proxy.gateway.existingSecret=gateway --set proxy.tls.server.secretName=tls
+refuses "are k8spin mode's flags" --set proxy.gateway.existingSecret=gateway --set proxy.tls.server.clientAuth=RequireAndVerifyClientCert
+refuses 'proxy.tls.server.secretName in gateway mode only mounts the certificate' --set proxy.gateway.config='routes: []' --set proxy.tls.server.secretName=tls
+refuses 'proxy.gateway.config is not YAML' --set proxy.gateway.config='routes: ['
 refuses "proxy.aws.enabled is k8spin mode's --aws" --set proxy.gateway.existingSecret=gateway --set proxy.aws.enabled=true
 refuses 'proxy.aws.roleArn annotates the chart' --set proxy.aws.roleArn=arn:aws:iam::123456789012:role/promgate --set serviceAccount.create=false
 refuses 'proxy.aws.roleArn: Does not match pattern' --set proxy.aws.roleArn=promgate

@@ -188,8 +188,10 @@ describe("the chart's pod with JWT keys from Secrets (jwt-jwks.yaml)", () => {
 
 describe("the chart's pod in gateway mode (gateway.yaml)", () => {
   let plain: PromServer;
+  let pki: TestPki;
   let pod: Pod;
   before(async () => {
+    pki = testPki();
     plain = await startPrometheus(toOpenMetrics(tenantData(['tenant-a', 'tenant-b', 'kube-system'])), { routePrefix: '/plain' });
     const [port, internal] = (await freePorts(2)) as [number, number];
     const values = readFileSync(join(TEST_VALUES, 'gateway.yaml'), 'utf8').replace('http://prometheus-operated.monitoring.svc:9090', plain.url);
@@ -197,19 +199,22 @@ describe("the chart's pod in gateway mode (gateway.yaml)", () => {
     writeFileSync(file, values);
     const docs = render(['-f', file, '--set', `proxy.port=${port}`, '--set', `proxy.internalPort=${internal}`]);
     assert.equal(find(docs, 'Deployment').spec.template.spec.containers[0].env.some((e: { name: string }) => e.name === 'PROM_PROXY_PROMETHEUS_ENDPOINT'), false);
-    pod = await startPod(docs, { cli: image().cli });
+    const read = (file: string) => readFileSync(file, 'utf8');
+    pod = await startPod(docs, { cli: image().cli, existing: { 'promgate-tls': { 'tls.crt': read(pki.server.cert), 'tls.key': read(pki.server.key) } } });
   });
   after(async () => {
     assert.equal(await pod?.stop(), 0);
     await plain?.stop();
   });
 
-  it('serves the inline configuration: probes on the debug port, a users-file user enforced by label below /plain', async () => {
+  it("serves the inline file over HTTPS with the Secret's certificate: probes on the debug port, a users-file user enforced by label below /plain", async () => {
     assert.equal(await pod.probe('livenessProbe'), 200);
     assert.equal(await pod.probe('readinessProbe'), 200);
-    const base = `http://127.0.0.1:${pod.port('http')}`;
-    await assertSeesOnly(base, basicAuth('alice', 'alice-password'), 'tenant-a', '/plain/api/v1/query');
-    assert.equal((await callApi(base, '/plain/api/v1/query', { query: 'up' }, { headers: basicAuth('alice', 'wrong') })).status, 401);
+    const base = `https://127.0.0.1:${pod.port('http')}`;
+    const agent = tlsAgent({ ca: pki.ca.cert });
+    await assertSeesOnly(base, basicAuth('alice', 'alice-password'), 'tenant-a', '/plain/api/v1/query', agent);
+    assert.equal((await callApi(base, '/plain/api/v1/query', { query: 'up' }, { headers: basicAuth('alice', 'wrong'), dispatcher: agent })).status, 401);
+    assert.equal((await fetch(`http://127.0.0.1:${pod.port('http')}/plain/api/v1/query?query=up`)).status, 400);
   });
 });
 

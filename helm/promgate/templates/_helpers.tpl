@@ -153,9 +153,27 @@ mount only when the pod restarts, and promgate re-reads its files as they change
 {{- end }}
 {{- end }}
 
-{{/* Whether the gateway's own port serves HTTPS. */}}
+{{/*
+Whether the gateway's own port serves HTTPS: in k8spin mode from the TLS flags the chart passes; in gateway mode from
+the file's server.tls (an inline file is read here; a file from an existing object is taken to name the mounted
+certificate when proxy.tls.server.secretName is given).
+*/}}
 {{- define "promgate.https" -}}
-{{- if or .Values.proxy.tls.server.secretName .Values.proxy.tls.webConfig.existingSecret }}true{{ end }}
+{{- $p := .Values.proxy }}
+{{- if include "promgate.gatewayMode" . }}
+{{- if $p.gateway.config }}
+{{- if dig "server" "tls" "" (include "promgate.gatewayFile" . | fromJson) }}true{{ end }}
+{{- else if $p.tls.server.secretName }}true{{ end }}
+{{- else if or $p.tls.server.secretName $p.tls.webConfig.existingSecret }}true{{ end }}
+{{- end }}
+
+{{/* The inline gateway file, parsed (as JSON, since include returns text). */}}
+{{- define "promgate.gatewayFile" -}}
+{{- $file := fromYaml .Values.proxy.gateway.config }}
+{{- if hasKey $file "Error" }}
+{{- fail (printf "proxy.gateway.config is not YAML: %s" $file.Error) }}
+{{- end }}
+{{- toJson $file }}
 {{- end }}
 
 {{/*
@@ -198,6 +216,10 @@ What the flags would refuse at start-up, and what promgate would silently not do
 {{- if and $tls.server.secretName $tls.webConfig.existingSecret }}
 {{- fail "proxy.tls: give server or webConfig, not both" }}
 {{- end }}
+{{- if and $p.aws.roleArn (not .Values.serviceAccount.create) }}
+{{- fail "proxy.aws.roleArn annotates the chart's ServiceAccount: with serviceAccount.create false, annotate your own" }}
+{{- end }}
+{{- if not $gateway }}
 {{- if and (has "mtls" $types) (not $tls.webConfig.existingSecret) }}
 {{- if not (and $tls.server.secretName $tls.server.clientCASecret (has $tls.server.clientAuth (list "RequireAndVerifyClientCert" "VerifyClientCertIfGiven"))) }}
 {{- fail "proxy.auth.type mtls needs proxy.tls.server.secretName, .clientCASecret and .clientAuth RequireAndVerifyClientCert or VerifyClientCertIfGiven (or proxy.tls.webConfig)" }}
@@ -206,15 +228,16 @@ What the flags would refuse at start-up, and what promgate would silently not do
 {{- if and (or $tls.upstream.caSecret $tls.upstream.clientSecret $tls.upstream.serverName) (not (hasPrefix "https://" $p.prometheusEndpoint)) }}
 {{- fail "proxy.tls.upstream needs an https proxy.prometheusEndpoint" }}
 {{- end }}
-{{- if and $p.aws.roleArn (not .Values.serviceAccount.create) }}
-{{- fail "proxy.aws.roleArn annotates the chart's ServiceAccount: with serviceAccount.create false, annotate your own" }}
-{{- end }}
-{{- if $gateway }}
+{{- else }}
+{{- /* Gateway mode takes no TLS or AWS flags (promgate would ignore the first and refuses the second): its file does it. */}}
 {{- if $p.aws.enabled }}
 {{- fail "proxy.aws.enabled is k8spin mode's --aws: in gateway mode each component's sigv4 block signs (proxy.aws.region and .roleArn still apply)" }}
 {{- end }}
-{{- if or (include "promgate.https" .) $tls.server.clientCASecret $tls.upstream.caSecret $tls.upstream.clientSecret $tls.upstream.serverName }}
-{{- fail "proxy.tls is k8spin mode's: in gateway mode promgate takes no TLS flags, and would serve plain HTTP" }}
+{{- if or $tls.webConfig.existingSecret $tls.server.clientAuth $tls.server.minVersion $tls.upstream.serverName }}
+{{- fail "proxy.tls.webConfig, .server.clientAuth, .server.minVersion and .upstream.serverName are k8spin mode's flags: in gateway mode the file's server.tls and each component's tls_config say them" }}
+{{- end }}
+{{- if and $tls.server.secretName $p.gateway.config (not (include "promgate.https" .)) }}
+{{- fail "proxy.tls.server.secretName in gateway mode only mounts the certificate: the file serves HTTPS with server: {tls: {cert_file: /etc/promgate/tls/server/tls.crt, key_file: /etc/promgate/tls/server/tls.key}}" }}
 {{- end }}
 {{- end }}
 {{- end }}
