@@ -1,16 +1,20 @@
 // npm run bench: requests/s, latency (p50, p99) and CPU time per request of promgate (authenticated, enforced,
 // proxied) against the upstream itself and a bare Node.js proxy, all in one run on loopback, printed as ratios;
-// promgate once with basic auth and once with a JWT (HS256, a token seen before), to price the JWT path.
+// promgate once with basic auth and once with a JWT (HS256, a token seen before), to price the JWT path; then
+// promgate and the floor serving HTTPS (openssl-made certificates), over keep-alive connections and with a full
+// handshake for every request (Connection: close), to price TLS and its handshake.
 // Last, gateway mode (--config) with a `header` route (X-Scope-OrgID only), against the floor and nginx setting the
 // header (the per-tenant NGINX it replaces), with tracing off and on (OTLP/HTTP to a sink, every request sampled).
 // Needs wrk and a build (`npm run build`), nginx for its row.  Env: DURATION (s, default 10), CONNS (default 32),
-// QUERY, GATEWAY=0 skips gateway mode.
+// QUERY, TLS=0 skips TLS, GATEWAY=0 skips gateway mode.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
+import { Certificates } from '../test/support/certificates.js';
 import { freePorts } from '../test/support/prometheus.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -55,11 +59,13 @@ const ms = (text: string | undefined): number => {
   return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
 };
 
-function measure(name: string, port: number, pid: number, auth = BASIC): Figures {
-  const url = `http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(QUERY)}`;
-  spawnSync('wrk', ['-t1', `-c${CONNS}`, '-d2s', '-H', auth, url]);
+/** `https`: over TLS; `close`: a new connection, and so a full TLS handshake, for every request. */
+function measure(name: string, port: number, pid: number, auth = BASIC, how: { https?: boolean; close?: boolean } = {}): Figures {
+  const url = `${how.https === true ? 'https' : 'http'}://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(QUERY)}`;
+  const headers = ['-H', auth, ...(how.close === true ? ['-H', 'Connection: close'] : [])];
+  spawnSync('wrk', ['-t1', `-c${CONNS}`, '-d2s', ...headers, url]);
   const before = cpuSeconds(pid);
-  const out = spawnSync('wrk', ['-t1', `-c${CONNS}`, `-d${DURATION}s`, '--latency', '-H', auth, url], { encoding: 'utf8' }).stdout;
+  const out = spawnSync('wrk', ['-t1', `-c${CONNS}`, `-d${DURATION}s`, '--latency', ...headers, url], { encoding: 'utf8' }).stdout;
   const cpu = cpuSeconds(pid) - before;
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   return {
@@ -116,8 +122,59 @@ console.log(
     `promgate/upstream: req/s ${(pg.rps / up.rps).toFixed(2)}  p99 ${(pg.p99 / up.p99).toFixed(2)}`,
 );
 console.log(`jwt/basic: cpu/req ${(jwt.cpuUs / pg.cpuUs).toFixed(2)}  req/s ${(jwt.rps / pg.rps).toFixed(2)}  p99 ${(jwt.p99 / pg.p99).toFixed(2)}`);
+const tlsErrors = process.env.TLS === '0' ? 0 : await benchTls();
 const gatewayErrors = process.env.GATEWAY === '0' ? 0 : await benchGateway();
-process.exit(pg.errors + jwt.errors + gatewayErrors > 0 ? 1 : 0);
+process.exit(pg.errors + jwt.errors + tlsErrors + gatewayErrors > 0 ? 1 : 0);
+
+/** Resolves once the server on `port` completes a TLS handshake (any certificate: a readiness probe, as wrk checks none). */
+async function waitForHandshake(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing completes a TLS handshake on port ${port}`);
+}
+
+/** promgate and the floor over HTTPS: keep-alive, then a full handshake a request. Returns the errors seen. */
+async function benchTls(): Promise<number> {
+  const certificates = new Certificates(join(dir, 'pki'));
+  const ca = certificates.authority('bench-ca');
+  const server = certificates.server(ca, 'server');
+  const [FLOOR_TLS, PROMGATE_TLS, INTERNAL_TLS] = (await freePorts(3)) as [number, number, number];
+  const floorTls = start(['--import', 'tsx', 'scripts/bench/node-floor.ts', String(FLOOR_TLS), `http://127.0.0.1:${UPSTREAM}`, server.cert, server.key]);
+  const promgateTls = start([...promgateArgs(PROMGATE_TLS, INTERNAL_TLS), '--auth-config', users, '--tls-cert-file', server.cert, '--tls-key-file', server.key]);
+  await waitFor(`http://127.0.0.1:${INTERNAL_TLS}/readyz`);
+  await waitForHandshake(FLOOR_TLS);
+  const tls = [
+    measure('floor-tls', FLOOR_TLS, floorTls.pid!, BASIC, { https: true }),
+    measure('pg-tls', PROMGATE_TLS, promgateTls.pid!, BASIC, { https: true }),
+    measure('floor-hs', FLOOR_TLS, floorTls.pid!, BASIC, { https: true, close: true }),
+    measure('pg-hs', PROMGATE_TLS, promgateTls.pid!, BASIC, { https: true, close: true }),
+  ];
+  for (const r of tls) {
+    console.log(
+      `${r.name.padEnd(9)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99.toFixed(2).padStart(6)} ms  cpu/req ${r.cpuUs.toFixed(0).padStart(4)} us  errors ${r.errors}`,
+    );
+  }
+  const [floorKeep, pgKeep, floorClose, pgClose] = tls as [Figures, Figures, Figures, Figures];
+  console.log(
+    `TLS keep-alive: promgate/floor cpu/req ${(pgKeep.cpuUs / floorKeep.cpuUs).toFixed(2)}  req/s ${(pgKeep.rps / floorKeep.rps).toFixed(2)}   ` +
+      `promgate TLS/plain cpu/req ${(pgKeep.cpuUs / pg.cpuUs).toFixed(2)}`,
+  );
+  console.log(
+    `full handshake a request: promgate +${(pgClose.cpuUs - pgKeep.cpuUs).toFixed(0)} us cpu/req, floor +${(floorClose.cpuUs - floorKeep.cpuUs).toFixed(0)} us   ` +
+      `promgate/floor cpu/req ${(pgClose.cpuUs / floorClose.cpuUs).toFixed(2)}`,
+  );
+  // Connection: close ends each connection on purpose: wrk counts none of that as an error, but non-2xx answers are.
+  return pgKeep.errors + pgClose.errors;
+}
 
 /** nginx proxying to the upstream and setting X-Scope-OrgID, in one process (no master) so that its CPU is counted. */
 function startNginx(port: number): ChildProcess | undefined {
