@@ -115,6 +115,7 @@ describe('createBasicAuthenticator', () => {
         grant: { namespaces: ['default'], labels: {} },
         matchers: [{ name: 'namespace', type: '=', value: 'default' }],
         key: '{namespace="default"}',
+        tenant: 'Happy',
       },
     });
     assert.deepEqual(await outcome(auth, `basic   ${Buffer.from('Sad:Prometheus').toString('base64')}`), {
@@ -125,6 +126,7 @@ describe('createBasicAuthenticator', () => {
         grant: { namespaces: ['kube-system'], labels: {} },
         matchers: [{ name: 'namespace', type: '=', value: 'kube-system' }],
         key: '{namespace="kube-system"}',
+        tenant: 'Sad',
       },
     });
   });
