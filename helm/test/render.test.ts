@@ -37,6 +37,16 @@ describe('the rendered chart', () => {
     assert.deepEqual(volume.secret, { secretName: 'prometheus-multi-tenant-proxy', items: [{ key: 'authn.yaml', path: 'authn.yaml' }] });
   });
 
+  it("upgrades k8spin's release in place with nameOverride: the same object names and the same (immutable) selector", () => {
+    // What k8spin's chart names a release called prometheus-multi-tenant-proxy, and selects its pods by.
+    const k8spin = 'prometheus-multi-tenant-proxy';
+    const selector = { 'app.kubernetes.io/name': k8spin, 'app.kubernetes.io/instance': k8spin };
+    const docs = render(['--set', `nameOverride=${k8spin}`, '-f', join(TEST_VALUES, 'k8spin-flux.yaml')], k8spin);
+    for (const kind of ['ServiceAccount', 'Secret', 'Service', 'Deployment']) assert.equal(find(docs, kind).metadata.name, k8spin, kind);
+    assert.deepEqual(find(docs, 'Deployment').spec.selector.matchLabels, selector);
+    assert.deepEqual(find(docs, 'Service').spec.selector, selector);
+  });
+
   it('locks the pod down by default: non-root, read-only, no capabilities, RuntimeDefault seccomp, no API token', () => {
     const docs = render([]);
     const pod = find(docs, 'Deployment').spec.template.spec;

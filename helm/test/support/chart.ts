@@ -18,9 +18,9 @@ export function helmBinary(): string {
   return helm;
 }
 
-/** `helm template promgate helm/promgate --kube-version 1.32.0 ...args`, as documents. */
-export function render(args: readonly string[]): Doc[] {
-  const out = execFileSync(helmBinary(), ['template', 'promgate', CHART, '--kube-version', '1.32.0', ...args], {
+/** `helm template RELEASE helm/promgate --kube-version 1.32.0 ...args`, as documents. */
+export function render(args: readonly string[], release = 'promgate'): Doc[] {
+  const out = execFileSync(helmBinary(), ['template', release, CHART, '--kube-version', '1.32.0', ...args], {
     encoding: 'utf8',
     cwd: REPO,
   });
