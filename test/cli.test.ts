@@ -211,7 +211,7 @@ describe('run options', () => {
     assert.ok(runOptions([...verified, '--auth-type', 'mtls,jwt', '--jwt-secret', 's']).ok);
   });
 
-  for (const args of [['--auth-type', 'basic,basic'], ['--auth-type', 'mtls,ldap'], ['--tls-client-auth', 'Always'], ['--tls-min-version', 'TLS14'], ['--mtls-identity', 'serial']]) {
+  for (const args of [['--auth-type', 'basic,basic'], ['--auth-type', 'mtls,ldap'], ['--tls-client-auth', 'Always'], ['--tls-min-version', 'TLS14'], ['--tls-min-version', 'TLS11'], ['--mtls-identity', 'serial']]) {
     it(`run ${args.join(' ')}: one line on stderr, status 2`, () => {
       const r = cli(['run', ...args]);
       assert.equal(r.status, 2, r.stderr);

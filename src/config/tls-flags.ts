@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { err, ok, type Result } from '../result.js';
-import { CLIENT_AUTH_TYPES, TLS_VERSION_NAMES, tlsVersion, type ClientAuth } from '../tls/go-names.js';
+import type { SecureVersion } from 'node:tls';
+import { CLIENT_AUTH_TYPES, tlsVersion, type ClientAuth } from '../tls/go-names.js';
 import { checkServerTls, type ServerTlsSettings } from '../tls/server-settings.js';
 import type { ClientTlsSettings } from '../tls/upstream.js';
 import { bool, env, oneOf } from './flag-values.js';
@@ -17,11 +18,10 @@ export interface TlsRunOptions {
   prometheusTls?: ClientTlsSettings;
 }
 
-function tlsVersionFlag(value: string): string {
-  if (tlsVersion(value) === undefined) {
-    throw new InvalidArgumentError(`must be one of ${TLS_VERSION_NAMES.join(', ')} (Cortex's VersionTLS12 and the like are taken too).`);
-  }
-  return value;
+function tlsVersionFlag(value: string): SecureVersion {
+  const version = tlsVersion(value);
+  if (!version.ok) throw new InvalidArgumentError(`${version.error} (Cortex's VersionTLS12 and VersionTLS13 are taken too).`);
+  return version.version;
 }
 
 /** The flags of TLS: the main listener's (Cortex's names and Prometheus's web configuration file), and the upstream's. */
@@ -29,7 +29,7 @@ export const tlsOptions = (): Option[] => [
   new Option('--tls-cert-file <file>', 'serve HTTPS with this PEM certificate (chain)').env(env('TLS_CERT_FILE')),
   new Option('--tls-key-file <file>', 'the PEM key of --tls-cert-file').env(env('TLS_KEY_FILE')),
   new Option('--tls-client-ca-file <file>', 'PEM CAs client certificates are verified against').env(env('TLS_CLIENT_CA_FILE')),
-  new Option('--tls-min-version <version>', 'lowest TLS version accepted').env(env('TLS_MIN_VERSION')).default('TLS12').argParser(tlsVersionFlag),
+  new Option('--tls-min-version <version>', 'lowest TLS version accepted').env(env('TLS_MIN_VERSION')).default('TLSv1.2', 'TLS12').argParser(tlsVersionFlag),
   new Option('--tls-client-auth <type>', "client certificates: Go's client auth type")
     .env(env('TLS_CLIENT_AUTH'))
     .default('NoClientCert')
@@ -56,7 +56,7 @@ interface RawTlsOptions {
   tlsCertFile?: string;
   tlsKeyFile?: string;
   tlsClientCaFile?: string;
-  tlsMinVersion: string;
+  tlsMinVersion: SecureVersion;
   tlsClientAuth: ClientAuth;
   'web.config.file'?: string;
   prometheusCaFile?: string;
@@ -94,7 +94,7 @@ export function toTlsRunOptions(command: Command, endpoint: URL): Result<TlsRunO
         certFile: raw.tlsCertFile,
         keyFile: raw.tlsKeyFile,
         clientAuth: raw.tlsClientAuth,
-        minVersion: tlsVersion(raw.tlsMinVersion)!,
+        minVersion: raw.tlsMinVersion,
         maxVersion: 'TLSv1.3',
         honorCipherOrder: true,
         ...(raw.tlsClientCaFile !== undefined && { clientCaFile: raw.tlsClientCaFile }),

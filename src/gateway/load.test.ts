@@ -175,7 +175,7 @@ describe('gateway configuration: refusals name the file, the line and the key', 
     // `components` makes it promgate's shape, the one with TLS blocks.
     const server = (tls: string) => refusal(`components: {}\nserver:\n  tls:${tls}\n`);
     assert.match(server(' {cert_file: a}'), /^gw\.yaml:3: server\.tls: key_file is required/);
-    assert.match(server('\n    cert_file: a\n    key_file: b\n    min_version: TLS9'), /^gw\.yaml:6: server\.tls\.min_version: must be one of TLS10, TLS11, TLS12, TLS13/);
+    assert.match(server('\n    cert_file: a\n    key_file: b\n    min_version: TLS9'), /^gw\.yaml:6: server\.tls\.min_version: must be one of TLS12, TLS13/);
     assert.match(server(' {cert_file: a, key_file: b, client_auth_type: RequireAndVerifyClientCert}'), /server\.tls: .*needs server\.tls\.client_ca_file: promgate never verifies client certificates against public CAs/);
     assert.match(server(' {cert_file: a, key_file: b, cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]}'), /server\.tls\.cipher_suites: unknown or insecure cipher suite/);
     assert.match(server(' {cert_file: a, key_file: b, cert: x}'), /server\.tls\.cert: unknown key/);

@@ -18,22 +18,25 @@ export type ClientAuth = (typeof CLIENT_AUTH_TYPES)[number];
 /** The modes in which a certificate that reaches a request was verified against the client CAs. */
 export const VERIFYING_CLIENT_AUTH: ReadonlySet<ClientAuth> = new Set(['VerifyClientCertIfGiven', 'RequireAndVerifyClientCert']);
 
-/** Prometheus's `TLS12` and Cortex's `VersionTLS12` both name TLS 1.2. */
-const VERSIONS: Readonly<Record<string, SecureVersion>> = {
-  TLS10: 'TLSv1',
-  TLS11: 'TLSv1.1',
-  TLS12: 'TLSv1.2',
-  TLS13: 'TLSv1.3',
-};
+/**
+ * Prometheus's `TLS12` and Cortex's `VersionTLS12` both name TLS 1.2. Go also takes TLS 1.0 and 1.1, which Node's
+ * OpenSSL 3 refuses at its default security level whatever the minimum says: naming them is an error rather than
+ * a setting that silently does nothing.
+ */
+const VERSIONS: Readonly<Record<string, SecureVersion>> = { TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' };
 export const TLS_VERSION_NAMES = Object.keys(VERSIONS);
+const RETIRED_VERSIONS = new Set(['TLS10', 'TLS11']);
 
-export function tlsVersion(name: string): SecureVersion | undefined {
+/** The version a Go name gives, or why it gives none. */
+export function tlsVersion(name: string): { ok: true; version: SecureVersion } | { ok: false; error: string } {
   const short = name.replace(/^Version/, '');
-  return Object.hasOwn(VERSIONS, short) ? VERSIONS[short] : undefined;
+  if (Object.hasOwn(VERSIONS, short)) return { ok: true, version: VERSIONS[short]! };
+  if (RETIRED_VERSIONS.has(short)) return { ok: false, error: 'TLS 1.0 and 1.1 are not served: OpenSSL 3 refuses them' };
+  return { ok: false, error: `must be one of ${TLS_VERSION_NAMES.join(', ')}` };
 }
 
 /** Versions in order, to compare a minimum with a maximum. */
-export const versionRank = (version: SecureVersion): number => ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'].indexOf(version);
+export const versionRank = (version: SecureVersion): number => ['TLSv1.2', 'TLSv1.3'].indexOf(version);
 
 /**
  * Go's tls.CipherSuites() (its secure suites) for TLS 1.2 and below, as OpenSSL names them. Go's insecure ones

@@ -46,10 +46,11 @@ export function readServerTls(block: SettingsBlock): ServerTlsSettings | undefin
   if (!(CLIENT_AUTH_TYPES as readonly string[]).includes(clientAuth)) block.fail('client_auth_type', `must be one of ${CLIENT_AUTH_TYPES.join(', ')}`);
   const version = (key: string, fallback: string) => {
     const name = block.string(key) ?? fallback;
-    const parsed = tlsVersion(name);
     // Prometheus's names only: Cortex's VersionTLS12 is for the flags.
-    if (parsed === undefined || name.startsWith('Version')) block.fail(key, `must be one of ${TLS_VERSION_NAMES.join(', ')}`);
-    return parsed;
+    if (name.startsWith('Version')) block.fail(key, `must be one of ${TLS_VERSION_NAMES.join(', ')}`);
+    const parsed = tlsVersion(name);
+    if (!parsed.ok) block.fail(key, parsed.error);
+    return parsed.version;
   };
   const suites = block.strings('cipher_suites');
   const ciphers = suites === undefined ? undefined : cipherList(suites);
