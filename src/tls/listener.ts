@@ -51,13 +51,17 @@ export function secureListener(settings: ServerTlsSettings, material: WatchedFil
   return {
     serverOptions: { ...listenerContext(settings, material.current()), ...HANDSHAKE[settings.clientAuth] },
     attach(server) {
-      // Before the HTTP server's own listener: a refused connection never gets to send a request.
-      server.prependListener('secureConnection', (socket: TLSSocket) => {
-        const reason = refusal(socket, settings);
-        if (reason === undefined) return;
-        log.info({ remoteAddress: socket.remoteAddress, reason }, 'TLS connection refused');
-        socket.destroy();
-      });
+      // Before the HTTP server's own listener: a refused connection never gets to send a request. Only where Node
+      // leaves something to check, so that other modes pay nothing per connection.
+      const checked = settings.clientAuth === 'RequireAnyClientCert' || settings.clientAuth === 'VerifyClientCertIfGiven' || settings.clientAllowedSans !== undefined;
+      if (checked) {
+        server.prependListener('secureConnection', (socket: TLSSocket) => {
+          const reason = refusal(socket, settings);
+          if (reason === undefined) return;
+          log.info({ remoteAddress: socket.remoteAddress, reason }, 'TLS connection refused');
+          socket.destroy();
+        });
+      }
       server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
         log.debug({ remoteAddress: socket.remoteAddress, err: error.message }, 'TLS handshake failed');
         // The raw TCP socket under the failed TLS one (Node keeps it as _parent): still open for this one answer.
