@@ -4,6 +4,7 @@ import { runGateway } from '../gateway/serve.js';
 import { createLogger } from '../observability/logger.js';
 import { createRegistry } from '../observability/metrics.js';
 import { startTracing } from '../tracing/tracing.js';
+import { stopOnSignals } from './shutdown.js';
 
 // As k8spin mode's: under Kubernetes' default 30 s termination grace period.
 const SHUTDOWN_BOUND_MS = 25_000;
@@ -22,18 +23,9 @@ export async function serveGateway(file: string, options: RunOptions, flags: Gat
   }
   // The start-up lines (warnings about the configuration among them) are out before the first request's.
   logger.flush();
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing requests in flight');
+  stopOnSignals(logger, async () => {
     await gateway.value.stop(SHUTDOWN_BOUND_MS);
     // The spans of the last requests go out before the process ends.
     await tracing?.close();
-    logger.info('stopped');
-    logger.flush();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  });
 }

@@ -15,6 +15,7 @@ import { drain, listen, portOf } from '../server/listen.js';
 import { startTracing } from '../tracing/tracing.js';
 import { createUpstream } from '../upstream/upstream.js';
 import { serveGateway } from './run-gateway.js';
+import { stopOnSignals } from './shutdown.js';
 import { mainListenerTls, prometheusUpstream } from './tls-setup.js';
 
 // Under Kubernetes' default 30 s termination grace period, so that promgate ends its requests before SIGKILL.
@@ -118,22 +119,13 @@ async function run(options: RunOptions, profiling: boolean): Promise<void> {
   // The start-up lines (warnings about the configuration among them) are out before the first request's.
   logger.flush();
 
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
+  stopOnSignals(logger, async () => {
     ready = false;
-    logger.info({ signal }, 'shutting down: finishing requests in flight');
     await drain(main, SHUTDOWN_BOUND_MS, logger);
     await Promise.allSettled([authenticator.value.close(), ...[...upstreams.values()].map((u) => u.close()), tls.value?.close(), limiter.close()]);
     if (internal !== undefined) await drain(internal, 1000, logger);
     await tracing?.close();
-    logger.info('stopped');
-    logger.flush();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  });
 }
 
 /** An endpoint for the log: its password, if it has one, hidden. */
