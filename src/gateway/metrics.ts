@@ -1,7 +1,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { AuthOutcome, Authenticator } from '../auth/types.js';
 import type { UserEntry } from '../auth/users-file.js';
-import { registered } from '../observability/metrics.js';
+import { LATENCY_BUCKETS, registered } from '../observability/metrics.js';
 import type { UpstreamFailure } from '../observability/metrics.js';
 import { joinTenants } from '../tenant.js';
 import type { UpstreamObserver } from '../upstream/metered.js';
@@ -25,7 +25,7 @@ export function componentObserver(registry: Registry, component: string): Upstre
     name: 'promgate_component_request_duration_seconds',
     help: "Time from sending a request to a component to its answer's headers.",
     labelNames: ['component'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    buckets: LATENCY_BUCKETS,
     registers,
   }));
   const errors = registered(registry, 'promgate_component_errors_total', (registers) => new Counter({

@@ -39,6 +39,9 @@ export function createRegistry(): Registry {
   return registry;
 }
 
+/** Latency buckets in seconds, from a cached answer (1 ms) to Prometheus's longest queries (2 min). */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
   const requests = registered(registry, 'promgate_http_requests_total', (registers) => new Counter({
     name: 'promgate_http_requests_total',
@@ -50,7 +53,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     name: 'promgate_http_request_duration_seconds',
     help: 'Time from receiving a request to the end of its answer, by endpoint.',
     labelNames: ['endpoint'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    buckets: LATENCY_BUCKETS,
     registers,
   }));
   const refusals = registered(registry, 'promgate_enforcement_refusals_total', (registers) => new Counter({
