@@ -6,12 +6,13 @@
 //     unsigned, signed) by GET and by POST, and their CPU time per request is read from /proc.
 // Needs wrk and a build (`npm run build`).  Env: DURATION (s per turn, default 5), CONNS (default 32), N (in-process
 // signatures, default 20,000).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../test/support/prometheus.js';
+import { cpuSeconds, start } from './bench/processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('build first: npm run build');
@@ -20,7 +21,6 @@ const { sigV4Signer } = (await import(new URL('../dist/aws/sigv4.js', import.met
 const DURATION = Number(process.env.DURATION ?? 5);
 const CONNS = Number(process.env.CONNS ?? 32);
 const N = Number(process.env.N ?? 20_000);
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const QUERY = 'sum by (pod) (rate(http_requests_total{code="500",job=~"api|web"}[5m]))';
 const FORM = `query=${encodeURIComponent(QUERY)}&start=1767222000&end=1767225600&step=15`;
 const BASIC = `Basic ${Buffer.from('alice:alice-pass').toString('base64')}`;
@@ -43,18 +43,6 @@ for (const [method, request] of Object.entries(requests)) {
 }
 
 // 2. Through promgate.
-const children: ChildProcess[] = [];
-const start = (args: string[], env: Record<string, string> = {}): ChildProcess => {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  return child;
-};
-process.on('exit', () => children.forEach((c) => c.kill()));
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
 
 async function waitFor(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {

@@ -7,8 +7,8 @@
 // header (the per-tenant NGINX it replaces), with tracing off and on (OTLP/HTTP to a sink, every request sampled).
 // Needs wrk and a build (`npm run build`), nginx for its row.  Env: DURATION (s, default 10), CONNS (default 32),
 // QUERY, TLS=0 skips TLS, GATEWAY=0 skips gateway mode.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { Certificates } from '../test/support/certificates.js';
 import { freePorts } from '../test/support/prometheus.js';
+import { cpuSeconds, start } from './bench/processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.DURATION ?? 10);
@@ -23,21 +24,7 @@ const CONNS = Number(process.env.CONNS ?? 32);
 const QUERY = process.env.QUERY ?? 'sum by (pod) (rate(http_requests_total{code="500",job=~"api|web"}[5m]))';
 const BASIC = `Authorization: Basic ${Buffer.from('alice:alice-pass').toString('base64')}`;
 const JWT_SECRET = 'bench-secret-0123456789abcdef0123456789';
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-const children: ChildProcess[] = [];
-const start = (args: string[], env: Record<string, string> = {}, command = process.execPath): ChildProcess => {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  return child;
-};
-process.on('exit', () => children.forEach((c) => c.kill()));
-
-/** user+system CPU seconds of a process so far, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
 
 async function waitFor(url: string, headers: Record<string, string> = {}): Promise<void> {
   for (let i = 0; i < 200; i++) {
